@@ -1,0 +1,146 @@
+/* The backend table and the rules that say which backends this machine can
+ * run. Adding an ISA: a folder under simd/, its table, one line below. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/common.h"
+#include "backend.h"
+#include "cpu.h"
+
+static const char *const names[OPK_BACKEND_COUNT] = {
+    "auto", "scalar", "avx2", "avx512", "neon", "opencl"};
+
+const char *opk_backend_name(opk_backend b)
+{
+    return ((unsigned)b < OPK_BACKEND_COUNT) ? names[b] : "?";
+}
+
+const opk_ops *opk_ops_for(opk_backend b)
+{
+    switch (b) {
+    case OPK_BACKEND_SCALAR: return &opk_ops_scalar;
+#ifdef OPK_HAVE_AVX2
+    case OPK_BACKEND_AVX2: return &opk_ops_avx2;
+#endif
+#ifdef OPK_HAVE_AVX512
+    case OPK_BACKEND_AVX512: return &opk_ops_avx512;
+#endif
+#ifdef OPK_HAVE_NEON
+    case OPK_BACKEND_NEON: return &opk_ops_neon;
+#endif
+    default: return NULL;
+    }
+}
+
+opk_status opk_backend_parse(const char *s, opk_backend *b, int *cl_platform,
+                             int *cl_device)
+{
+    if (!s || !b)
+        return opk_fail(NULL, OPK_ERR_INVALID_ARG, "backend name is NULL");
+    int p = 0, d = 0;
+    for (int i = 0; i < OPK_BACKEND_COUNT; i++)
+        if (!strcmp(s, names[i])) {
+            *b = (opk_backend)i;
+            goto done;
+        }
+    char tail;
+    if (sscanf(s, "opencl:%d:%d%c", &p, &d, &tail) == 2 && p >= 0 && d >= 0) {
+        *b = OPK_BACKEND_OPENCL;
+        goto done;
+    }
+    return opk_fail(NULL, OPK_ERR_INVALID_ARG,
+                    "unknown backend '%s' (expected auto, scalar, avx2, "
+                    "avx512, neon, opencl or opencl:P:D)",
+                    s);
+done:
+    if (cl_platform)
+        *cl_platform = p;
+    if (cl_device)
+        *cl_device = d;
+    return OPK_OK;
+}
+
+/* Writes why b cannot run here into buf; returns 1 if it can. */
+static int usable(opk_backend b, char *buf, size_t n)
+{
+    const opk_cpu *c = opk_cpu_get();
+    if (b == OPK_BACKEND_AUTO)
+        return snprintf(buf, n, "%s", ""), 1;
+    if (b != OPK_BACKEND_OPENCL && !opk_ops_for(b)) {
+        snprintf(buf, n, "the %s backend is not compiled into this build",
+                 opk_backend_name(b));
+        return 0;
+    }
+    buf[0] = 0;
+    switch (b) {
+    case OPK_BACKEND_SCALAR:
+#if defined(__x86_64__)
+        /* The scalar reference uses SLEEF's purecfma functions. */
+        if (!c->fma)
+            return snprintf(buf, n, "this CPU lacks FMA3 (the scalar "
+                                    "reference needs hardware fma)"),
+                   0;
+#endif
+        return 1;
+    case OPK_BACKEND_AVX2:
+        if (!c->os_ymm)
+            return snprintf(buf, n, "the OS has not enabled AVX (YMM) state"), 0;
+        if (!c->avx2 || !c->fma)
+            return snprintf(buf, n, "this CPU lacks %s%s%s",
+                            c->avx2 ? "" : "AVX2",
+                            (!c->avx2 && !c->fma) ? " and " : "",
+                            c->fma ? "" : "FMA3"),
+                   0;
+        return 1;
+    case OPK_BACKEND_AVX512: {
+        if (!c->os_zmm)
+            return snprintf(buf, n, "the OS has not enabled AVX-512 (ZMM) "
+                                    "state, or this CPU lacks AVX-512"),
+                   0;
+        char miss[64] = "";
+        if (!c->avx512f) strcat(miss, " F");
+        if (!c->avx512bw) strcat(miss, " BW");
+        if (!c->avx512dq) strcat(miss, " DQ");
+        if (!c->avx512vl) strcat(miss, " VL");
+        if (miss[0])
+            return snprintf(buf, n, "this CPU lacks AVX-512%s", miss), 0;
+        return 1;
+    }
+    case OPK_BACKEND_NEON:
+        if (!c->asimd)
+            return snprintf(buf, n, "this CPU lacks Advanced SIMD"), 0;
+        return 1;
+    case OPK_BACKEND_OPENCL:
+        snprintf(buf, n, "the opencl backend is not compiled into this build");
+        return 0;
+    default:
+        snprintf(buf, n, "backend %d does not exist", (int)b);
+        return 0;
+    }
+}
+
+int opk_backend_available(opk_backend b)
+{
+    char buf[160];
+    return (unsigned)b < OPK_BACKEND_COUNT && b != OPK_BACKEND_AUTO &&
+           usable(b, buf, sizeof buf);
+}
+
+const char *opk_backend_unavailable_reason(opk_backend b)
+{
+    static _Thread_local char buf[160];
+    usable(b, buf, sizeof buf);
+    return buf;
+}
+
+/* Best CPU ISA usable here: the order of preference for AUTO. */
+opk_backend opk_backend_best_cpu(void)
+{
+    static const opk_backend order[] = {OPK_BACKEND_AVX512, OPK_BACKEND_AVX2,
+                                        OPK_BACKEND_NEON, OPK_BACKEND_SCALAR};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (opk_backend_available(order[i]))
+            return order[i];
+    return OPK_BACKEND_AUTO; /* nothing usable */
+}

@@ -1,0 +1,100 @@
+/* Context creation: resolves AUTO (OPK_BACKEND, then the best CPU ISA) and
+ * the thread count (config, OPK_NUM_THREADS, online cores). */
+#include "ctx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../kernels/common.h"
+
+opk_backend opk_backend_best_cpu(void);
+
+opk_config opk_config_default(void)
+{
+    opk_config c = {OPK_BACKEND_AUTO, 0, 0, 0};
+    return c;
+}
+
+static opk_status env_threads(int *out)
+{
+    const char *s = getenv("OPK_NUM_THREADS");
+    if (!s || !*s) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        *out = n > 0 ? (int)n : 1;
+        return OPK_OK;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (errno || *end || n < 1 || n > 4096)
+        return opk_fail(NULL, OPK_ERR_INVALID_ARG,
+                        "OPK_NUM_THREADS='%s' is not a thread count (1..4096)",
+                        s);
+    *out = (int)n;
+    return OPK_OK;
+}
+
+opk_status opk_ctx_create(const opk_config *cfg, opk_ctx **out)
+{
+    if (!out)
+        return opk_fail(NULL, OPK_ERR_INVALID_ARG, "ctx: output is NULL");
+    *out = NULL;
+    opk_config c = cfg ? *cfg : opk_config_default();
+    if ((unsigned)c.backend >= OPK_BACKEND_COUNT)
+        return opk_fail(NULL, OPK_ERR_INVALID_ARG,
+                        "config.backend (%d) is not an opk_backend",
+                        (int)c.backend);
+    if (c.num_threads < 0)
+        return opk_fail(NULL, OPK_ERR_INVALID_ARG,
+                        "config.num_threads (%d) is negative", c.num_threads);
+    opk_backend b = c.backend;
+    int explicit_by_env = 0;
+    if (b == OPK_BACKEND_AUTO) {
+        const char *env = getenv("OPK_BACKEND");
+        if (env && *env) {
+            if (opk_backend_parse(env, &b, &c.cl_platform, &c.cl_device))
+                return opk_fail(NULL, OPK_ERR_INVALID_ARG,
+                                "OPK_BACKEND='%s' is not a backend (auto, "
+                                "scalar, avx2, avx512, neon, opencl[:P:D])",
+                                env);
+            explicit_by_env = b != OPK_BACKEND_AUTO;
+        }
+        if (b == OPK_BACKEND_AUTO)
+            b = opk_backend_best_cpu();
+        if (b == OPK_BACKEND_AUTO)
+            return opk_fail(NULL, OPK_ERR_UNSUPPORTED,
+                            "no backend is usable on this machine: %s",
+                            opk_backend_unavailable_reason(OPK_BACKEND_SCALAR));
+    }
+    if (!opk_backend_available(b))
+        return opk_fail(NULL, OPK_ERR_UNSUPPORTED, "backend %s%s: %s",
+                        opk_backend_name(b),
+                        explicit_by_env ? " (from OPK_BACKEND)" : "",
+                        opk_backend_unavailable_reason(b));
+    int nt = c.num_threads;
+    if (nt == 0) {
+        opk_status st = env_threads(&nt);
+        if (st)
+            return st;
+    }
+    opk_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return opk_fail(NULL, OPK_ERR_NOMEM, "ctx: out of memory");
+    ctx->backend = b;
+    ctx->ops = opk_ops_for(b);
+    ctx->num_threads = nt;
+    ctx->cl_platform = c.cl_platform;
+    ctx->cl_device = c.cl_device;
+    *out = ctx;
+    return OPK_OK;
+}
+
+void opk_ctx_destroy(opk_ctx *ctx) { free(ctx); }
+
+opk_backend opk_ctx_backend(const opk_ctx *ctx)
+{
+    return ctx ? ctx->backend : OPK_BACKEND_AUTO;
+}
+
+int opk_ctx_num_threads(const opk_ctx *ctx) { return ctx ? ctx->num_threads : 0; }

@@ -1,0 +1,15 @@
+/* The context: a chosen backend and a thread count. Immutable after
+ * creation, so one context serves many threads at once. */
+#ifndef OPK_CTX_H
+#define OPK_CTX_H
+
+#include "backend.h"
+
+struct opk_ctx {
+    opk_backend backend;
+    const opk_ops *ops;
+    int num_threads;
+    int cl_platform, cl_device;
+};
+
+#endif

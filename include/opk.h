@@ -1,0 +1,146 @@
+/* opk — portable operator kernels: softmax/Sinkhorn normalization, Chebyshev
+ * graph propagation and damped attention, bit-identical on every backend.
+ *
+ * The contract (math, order of operations, hashes) is SPEC.md. Every entry
+ * point returns an opk_status; on an argument error nothing is written to the
+ * outputs and opk_ctx_last_error() says which argument is wrong. */
+#ifndef OPK_H
+#define OPK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OPK_VERSION_MAJOR 0
+#define OPK_VERSION_MINOR 1
+#define OPK_VERSION_PATCH 0
+#define OPK_VERSION_STRING "0.1.0"
+/* Encoded as MAJOR*10000 + MINOR*100 + PATCH, for #if comparisons. */
+#define OPK_VERSION_NUMBER \
+    (OPK_VERSION_MAJOR * 10000 + OPK_VERSION_MINOR * 100 + OPK_VERSION_PATCH)
+
+#if defined(_WIN32) && defined(OPK_SHARED_BUILD)
+#define OPK_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define OPK_API __attribute__((visibility("default")))
+#else
+#define OPK_API
+#endif
+
+/* The version of the library actually linked (may differ from the header). */
+OPK_API const char *opk_version(void);
+
+/* ---- Status ------------------------------------------------------------ */
+
+typedef enum opk_status {
+    OPK_OK = 0,
+    OPK_ERR_INVALID_ARG = 1, /* bad pointer, shape, ld, parameter, overlap */
+    OPK_ERR_NOMEM = 2,       /* an allocation failed */
+    OPK_ERR_UNSUPPORTED = 3, /* backend not compiled in or not usable here */
+    OPK_ERR_BACKEND = 4,     /* device failure; the context stays usable */
+    OPK_ERR_INFEASIBLE = 5,  /* e.g. Sinkhorn marginals that cannot be met */
+    OPK_ERR_IO = 6           /* a file could not be read or is malformed */
+} opk_status;
+
+/* Short name of a status ("OPK_ERR_INVALID_ARG"); never NULL. */
+OPK_API const char *opk_status_str(opk_status s);
+
+/* ---- Backends ---------------------------------------------------------- */
+
+typedef enum opk_backend {
+    OPK_BACKEND_AUTO = 0, /* OPK_BACKEND env var, else the best CPU ISA */
+    OPK_BACKEND_SCALAR = 1,
+    OPK_BACKEND_AVX2 = 2,
+    OPK_BACKEND_AVX512 = 3,
+    OPK_BACKEND_NEON = 4,
+    OPK_BACKEND_OPENCL = 5
+} opk_backend;
+#define OPK_BACKEND_COUNT 6
+
+/* "auto", "scalar", "avx2", "avx512", "neon", "opencl"; "?" if out of range. */
+OPK_API const char *opk_backend_name(opk_backend b);
+/* Parses a backend name as accepted by OPK_BACKEND ("avx2", "opencl:0:1"). */
+OPK_API opk_status opk_backend_parse(const char *s, opk_backend *b,
+                                     int *cl_platform, int *cl_device);
+/* 1 if the backend is compiled in and usable on this machine, else 0. */
+OPK_API int opk_backend_available(opk_backend b);
+/* Why a backend is not usable (empty string if it is). */
+OPK_API const char *opk_backend_unavailable_reason(opk_backend b);
+
+/* This machine as opk sees it (for reports such as `opk info`). */
+typedef struct opk_cpu_info {
+    char model[64];     /* brand string, e.g. "AMD EPYC 9R14" */
+    char arch[16];      /* "x86_64", "aarch64" */
+    char features[256]; /* space-separated, only those usable (OS state on) */
+} opk_cpu_info;
+OPK_API void opk_cpu_describe(opk_cpu_info *info);
+
+/* ---- Contexts ---------------------------------------------------------- */
+
+typedef struct opk_config {
+    opk_backend backend; /* OPK_BACKEND_AUTO by default */
+    int num_threads;     /* 0: OPK_NUM_THREADS, else all online cores */
+    int cl_platform;     /* OpenCL platform/device index (opencl backend) */
+    int cl_device;
+} opk_config;
+
+typedef struct opk_ctx opk_ctx;
+
+OPK_API opk_config opk_config_default(void);
+/* cfg may be NULL (defaults). On failure *ctx is NULL and
+ * opk_ctx_last_error(NULL) explains why. */
+OPK_API opk_status opk_ctx_create(const opk_config *cfg, opk_ctx **ctx);
+OPK_API void opk_ctx_destroy(opk_ctx *ctx);
+OPK_API opk_backend opk_ctx_backend(const opk_ctx *ctx);
+OPK_API int opk_ctx_num_threads(const opk_ctx *ctx);
+/* One-line explanation of the last failed call made by this thread with this
+ * context (NULL: with no context, e.g. opk_fill); "" if none. The string
+ * stays valid until this thread's next failing call. */
+OPK_API const char *opk_ctx_last_error(const opk_ctx *ctx);
+
+/* ---- Matrices ---------------------------------------------------------- */
+
+/* Row-major float matrix view with leading dimension ld >= cols (elements). */
+typedef struct opk_mat {
+    float *data;
+    size_t rows, cols, ld;
+} opk_mat;
+
+typedef struct opk_cmat {
+    const float *data;
+    size_t rows, cols, ld;
+} opk_cmat;
+
+static inline opk_cmat opk_cmat_of(opk_mat m)
+{
+    opk_cmat c = {m.data, m.rows, m.cols, m.ld};
+    return c;
+}
+
+/* ---- Softmax (SPEC 3.1) ------------------------------------------------ */
+
+typedef enum opk_axis { OPK_ROWS = 0, OPK_COLS = 1 } opk_axis;
+
+#define OPK_LOG 1u /* flag: log-softmax */
+
+/* Y = softmax(beta * X) along axis. X and Y may be the same buffer (same ld). */
+OPK_API opk_status opk_softmax(opk_ctx *ctx, opk_cmat X, opk_mat Y, float beta,
+                               opk_axis axis, unsigned flags);
+
+/* ---- Hashes and canonical inputs (SPEC 4) ------------------------------ */
+
+/* R(seed, k): the canonical random 64-bit word (splitmix64 of seed+(k+1)*phi). */
+OPK_API uint64_t opk_rand(uint64_t seed, uint64_t k);
+/* XXH3-64 (seed 0) of the rows x cols elements, row-major, little-endian,
+ * every NaN hashed as 0x7fc00000. */
+OPK_API opk_status opk_hash(opk_cmat M, uint64_t *hash);
+/* M[k] = lo + (hi - lo) * u_k, k the row-major index ignoring ld. */
+OPK_API opk_status opk_fill(uint64_t seed, float lo, float hi, opk_mat M);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OPK_H */

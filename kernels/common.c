@@ -1,0 +1,103 @@
+/* Error messages, argument checks and aligned allocation shared by kernels. */
+#include "common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dispatch/ctx.h"
+
+/* The last error is per thread (a context may be shared by threads), tagged
+ * with the context it belongs to. */
+static _Thread_local struct {
+    const opk_ctx *ctx;
+    int set;
+    char msg[2048];
+} last_error;
+
+opk_status opk_fail(const opk_ctx *ctx, opk_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error.msg, sizeof last_error.msg, fmt, ap);
+    va_end(ap);
+    last_error.ctx = ctx;
+    last_error.set = 1;
+    return st;
+}
+
+const char *opk_ctx_last_error(const opk_ctx *ctx)
+{
+    return (last_error.set && last_error.ctx == ctx) ? last_error.msg : "";
+}
+
+opk_status opk_check_mat(const opk_ctx *ctx, const char *name,
+                         const void *data, size_t rows, size_t cols,
+                         size_t ld, opk_span *span)
+{
+    if (ld < cols)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "%s: ld (%zu) is smaller than cols (%zu)", name, ld,
+                        cols);
+    span->lo = span->hi = (uintptr_t)data;
+    if (rows == 0 || cols == 0)
+        return OPK_OK;
+    if (!data)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "%s: data is NULL but the matrix is %zux%zu", name,
+                        rows, cols);
+    /* Elements touched: (rows-1)*ld + cols; bytes: 4 times that. */
+    size_t n;
+    if (__builtin_mul_overflow(rows - 1, ld, &n) ||
+        __builtin_add_overflow(n, cols, &n) ||
+        __builtin_mul_overflow(n, sizeof(float), &n) ||
+        (uintptr_t)data + n < (uintptr_t)data)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "%s: %zux%zu with ld %zu overflows the address space",
+                        name, rows, cols, ld);
+    span->hi = (uintptr_t)data + n;
+    return OPK_OK;
+}
+
+opk_status opk_check_shape(const opk_ctx *ctx, const char *name, size_t rows,
+                           size_t cols, size_t want_rows, size_t want_cols)
+{
+    if (rows != want_rows || cols != want_cols)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "%s is %zux%zu, expected %zux%zu", name, rows, cols,
+                        want_rows, want_cols);
+    return OPK_OK;
+}
+
+int opk_spans_overlap(opk_span a, opk_span b)
+{
+    if (a.lo == a.hi || b.lo == b.hi)
+        return 0;
+    return a.lo < b.hi && b.lo < a.hi;
+}
+
+int opk_threads_for(const opk_ctx *ctx, size_t work, size_t unit_bytes)
+{
+    /* Below ~256 KiB of traffic a second thread does not pay for itself. */
+    const size_t min_bytes_per_thread = (size_t)256 << 10;
+    size_t bytes = work * (unit_bytes ? unit_bytes : 1);
+    size_t t = bytes / min_bytes_per_thread;
+    if (t < 1)
+        t = 1;
+    if (t > work)
+        t = work ? work : 1;
+    if (t > (size_t)ctx->num_threads)
+        t = (size_t)ctx->num_threads;
+    return (int)t;
+}
+
+void *opk_alloc(size_t bytes)
+{
+    size_t n = (bytes + 63) & ~(size_t)63;
+    if (n < bytes)
+        return NULL;
+    return aligned_alloc(64, n ? n : 64);
+}
+
+void opk_free(void *p) { free(p); }

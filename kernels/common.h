@@ -1,0 +1,43 @@
+/* Helpers shared by the kernels' argument checks and work splitting. */
+#ifndef OPK_COMMON_H
+#define OPK_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "opk.h"
+
+#if defined(__GNUC__)
+#define OPK_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define OPK_PRINTF(a, b)
+#endif
+
+/* Records a one-line message for opk_ctx_last_error(ctx) on this thread and
+ * returns st, so checks read `return opk_fail(ctx, OPK_ERR_..., "...")`. */
+opk_status opk_fail(const opk_ctx *ctx, opk_status st, const char *fmt, ...)
+    OPK_PRINTF(3, 4);
+
+/* A validated matrix argument: the byte range it covers, for overlap tests. */
+typedef struct opk_span {
+    uintptr_t lo, hi; /* [lo, hi) in bytes; lo == hi when empty */
+} opk_span;
+
+/* Checks data/rows/cols/ld of a matrix argument called `name` (NULL data
+ * with nonzero size, ld < cols, byte count overflowing size_t). */
+opk_status opk_check_mat(const opk_ctx *ctx, const char *name,
+                         const void *data, size_t rows, size_t cols,
+                         size_t ld, opk_span *span);
+/* Checks that a matrix has the expected shape. */
+opk_status opk_check_shape(const opk_ctx *ctx, const char *name, size_t rows,
+                           size_t cols, size_t want_rows, size_t want_cols);
+int opk_spans_overlap(opk_span a, opk_span b);
+
+/* Threads to use for `work` units of roughly `unit_bytes` each: one thread
+ * for small problems (spawning costs more than it saves). */
+int opk_threads_for(const opk_ctx *ctx, size_t work, size_t unit_bytes);
+
+/* 64-byte aligned allocation (never for size 0: returns a valid pointer). */
+void *opk_alloc(size_t bytes);
+void opk_free(void *p);
+
+#endif

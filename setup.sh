@@ -1,0 +1,45 @@
+#!/bin/sh
+# One command for each job on a fresh Debian 12 machine (see README.md):
+#   ./setup.sh main   install what is missing, build, run opk info, opk verify
+#                     and a short opk bench
+#   ./setup.sh test   install what is missing, build, run the whole test suite
+# BUILD_DIR (default build) and JOBS (default: all cores) may be set.
+set -eu
+cd "$(dirname "$0")"
+job=${1:-}
+case "$job" in
+main | test) ;;
+*)
+    echo "usage: ./setup.sh main|test" >&2
+    exit 2
+    ;;
+esac
+
+# Debian packages the build, the tests and the tools need.
+pkgs="gcc make cmake pkg-config libsleef-dev libxxhash-dev python3 python3-numpy"
+
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing$missing"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+fi
+
+build=${BUILD_DIR:-build}
+jobs=${JOBS:-$(nproc)}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build" -j "$jobs"
+
+if [ "$job" = main ]; then
+    "$build/opk" info
+    "$build/opk" verify --failures-only
+else
+    cd "$build"
+    ctest --output-on-failure -L fast -j "$jobs"
+fi

@@ -1,0 +1,43 @@
+/* Iterating over every usable backend, so that each test covers every ISA
+ * this machine runs (Highway's rule: every target, every run). */
+#ifndef OPK_TEST_BACKENDS_H
+#define OPK_TEST_BACKENDS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opk.h"
+
+/* Fills list with the usable concrete backends; returns the count. The
+ * scalar reference is always first when usable. OPK_TEST_BACKENDS (comma
+ * list) restricts it, e.g. for the QEMU runs. */
+static inline int test_backends(opk_backend *list)
+{
+    const char *only = getenv("OPK_TEST_BACKENDS");
+    int n = 0;
+    for (int b = OPK_BACKEND_SCALAR; b < OPK_BACKEND_COUNT; b++) {
+        if (!opk_backend_available((opk_backend)b))
+            continue;
+        if (only && !strstr(only, opk_backend_name((opk_backend)b)))
+            continue;
+        list[n++] = (opk_backend)b;
+    }
+    return n;
+}
+
+static inline opk_ctx *test_ctx(opk_backend b, int threads)
+{
+    opk_config cfg = opk_config_default();
+    cfg.backend = b;
+    cfg.num_threads = threads;
+    opk_ctx *ctx = NULL;
+    if (opk_ctx_create(&cfg, &ctx)) {
+        fprintf(stderr, "cannot create a %s context: %s\n",
+                opk_backend_name(b), opk_ctx_last_error(NULL));
+        exit(1);
+    }
+    return ctx;
+}
+
+#endif

@@ -1,0 +1,49 @@
+#!/bin/sh
+# The opk command end to end: help, info, verify, run, and its errors.
+# Usage: cli.sh OPK_BINARY WORKDIR
+opk=$1; work=$2
+mkdir -p "$work"
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAILED: $*"; }
+# expect STATUS TEXT -- command...: exit status and a text in stdout+stderr.
+expect() {
+    want=$1; text=$2; shift 3
+    out=$("$@" 2>&1); st=$?
+    if [ "$st" != "$want" ]; then bad "$* exited $st, want $want: $out"; return; fi
+    case "$out" in *"$text"*) ok ;; *) bad "$*: output lacks '$text': $out" ;; esac
+}
+expect 0 "verify" -- "$opk" --help
+expect 2 "usage" -- "$opk"
+expect 2 "unknown command 'frobnicate'" -- "$opk" frobnicate
+expect 0 "opk --version" -- sh -c "'$opk' --version | sed 's/^opk /opk --version /'"
+for c in info verify run; do expect 0 "usage: opk $c" -- "$opk" $c --help; done
+expect 0 "auto" -- "$opk" info
+expect 0 "0 mismatch" -- "$opk" verify --backend scalar
+expect 0 "0 mismatch" -- "$opk" verify --kernel softmax --case 3x17 --threads 3
+expect 2 "no kernel named 'nope'" -- "$opk" verify --kernel nope
+expect 2 "unknown backend 'sse9'" -- "$opk" verify --backend sse9
+expect 2 "unknown option '--bogus'" -- "$opk" verify --bogus
+expect 1 "no case selected" -- "$opk" verify --case no-such-case
+# A golden file with a wrong hash: verify must fail and show both hashes.
+grep -v '^#' "$(dirname "$0")/golden/conformance.tsv" | head -1 |
+    sed 's/Y=[0-9a-f]*/Y=0123456789abcdef/' > "$work/wrong.tsv"
+expect 1 "golden 0123456789abcdef" -- "$opk" verify --golden "$work/wrong.tsv" --backend scalar
+# run: a tiny .npy written here (2x3 float32, little-endian).
+printf '\223NUMPY\001\000\166\000{'"'"'descr'"'"': '"'"'<f4'"'"', '"'"'fortran_order'"'"': False, '"'"'shape'"'"': (2, 3), }%*s\n' 58 '' > "$work/x.npy"
+printf '\000\000\200\077\000\000\000\100\000\000\100\100\000\000\200\100\000\000\240\100\000\000\300\100' >> "$work/x.npy"
+expect 0 "Y  2x3" -- "$opk" run softmax --in X="$work/x.npy" --out "$work/y.npy" --backend scalar
+[ -s "$work/y.npy" ] && ok || bad "no output file"
+expect 0 "hash" -- "$opk" run softmax --in X="$work/x.npy" --axis cols --log
+expect 2 "missing --in X" -- "$opk" run softmax
+expect 2 "no input named 'Z'" -- "$opk" run softmax --in X="$work/x.npy" --in Z="$work/x.npy"
+expect 2 "not rows or cols" -- "$opk" run softmax --in X="$work/x.npy" --axis diag
+expect 2 "not a number" -- "$opk" run softmax --in X="$work/x.npy" --beta fast
+expect 1 "beta" -- "$opk" run softmax --in X="$work/x.npy" --beta nan
+expect 2 "unknown kernel 'fft'" -- "$opk" run fft
+expect 1 "No such file" -- "$opk" run softmax --in X="$work/missing.npy"
+printf 'garbage' > "$work/bad.npy"
+expect 1 "not a .npy file" -- "$opk" run softmax --in X="$work/bad.npy"
+expect 1 "OPK_NUM_THREADS" -- env OPK_NUM_THREADS=lots "$opk" run softmax --in X="$work/x.npy"
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
