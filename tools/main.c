@@ -15,6 +15,8 @@ static const char usage[] =
     "  verify   run every golden case on every usable backend; exit 1 on any\n"
     "           hash mismatch or error above its bound\n"
     "  run      run one kernel on .npy files and print the output hash\n"
+    "  bench    time kernels on every usable backend against this machine's\n"
+    "           measured memory bandwidth and FMA peak (cached per machine)\n"
     "\n"
     "options:\n"
     "  --help, -h     this text; 'opk COMMAND --help' describes a command\n"
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
         return cmd_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench"))
+        return cmd_bench(argc - 1, argv + 1);
     fputs(usage, stderr);
     return cli_usage_error("unknown command '%s'", cmd);
 }

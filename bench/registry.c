@@ -1,0 +1,77 @@
+/* The list of benchmarked kernels and helpers shared by their entries. */
+#include "bench.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const bench_kernel *const bench_kernels[] = {
+    &bench_softmax,
+    NULL,
+};
+
+const bench_kernel *bench_kernel_find(const char *name)
+{
+    for (int i = 0; bench_kernels[i]; i++)
+        if (!strcmp(bench_kernels[i]->name, name))
+            return bench_kernels[i];
+    return NULL;
+}
+
+void bench_shape_text(const bench_kernel *k, const bench_shape *s, char *buf,
+                      size_t n)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int d = 0; d < k->ndims && used < n; d++) {
+        int w = snprintf(buf + used, n - used, "%s%zu", d ? "x" : "",
+                         s->dims[d]);
+        if (w < 0)
+            return;
+        used += (size_t)w;
+    }
+}
+
+int bench_parse_size(const bench_kernel *k, const char *text,
+                     size_t dims[BENCH_MAX_DIMS], char *err, size_t n)
+{
+    const char *p = text;
+    int d = 0;
+    for (;;) {
+        if (*p < '0' || *p > '9')
+            break;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        /* Each dim at most 2^31: products of a few stay far from size_t. */
+        if (errno || v == 0 || v > (1ull << 31) || d == BENCH_MAX_DIMS)
+            break;
+        dims[d++] = (size_t)v;
+        p = end;
+        if (*p == 0 && d == k->ndims)
+            return 0;
+        if (*p != 'x' || d == k->ndims)
+            break;
+        p++;
+    }
+    char want[64] = "";
+    for (int i = 0; i < k->ndims; i++)
+        strcat(want, i ? "xN" : "N");
+    snprintf(err, n,
+             "--size: '%s' is not a %s shape (%s, each a positive integer "
+             "<= 2^31)",
+             text, k->name, want);
+    return -1;
+}
+
+float *bench_alloc_floats(size_t count)
+{
+    void *p = NULL;
+    if (count == 0 || count > SIZE_MAX / sizeof(float))
+        return NULL;
+    if (posix_memalign(&p, 64, count * sizeof(float)))
+        return NULL;
+    return p;
+}

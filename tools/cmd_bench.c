@@ -1,0 +1,508 @@
+/* opk bench: times kernels x shapes x backends x threads and reports each
+ * against this machine's measured limits (bench/limits.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bench/bench.h"
+#include "../bench/json.h"
+#include "../bench/limits.h"
+#include "../bench/timing.h"
+#include "cli.h"
+
+static const char help[] =
+    "usage: opk bench [--kernel K] [--backend B|all] [--size SPEC]\n"
+    "                 [--threads N[,N...]] [--quick] [--json FILE]\n"
+    "                 [--remeasure] [--min-time S] [--reps N]\n"
+    "                 [--limits-size-mib M]\n"
+    "\n"
+    "First establishes this machine's limits: memory bandwidth, from a\n"
+    "STREAM-triad-like loop a[i] = b[i] + s*c[i] over 256 MiB (3 arrays) with\n"
+    "all cores, counted as 3 x 4 bytes per element, best of 10 passes (also\n"
+    "shown for one thread); and the FP32 FMA peak of each usable ISA (scalar,\n"
+    "avx2, avx512: 12 independent fma chains per thread, 2 flops per fma, with\n"
+    "one thread and all cores). They are measured once and cached in\n"
+    "$XDG_CACHE_HOME/opk/ (else $HOME/.cache/opk/), one file per CPU model,\n"
+    "core count and opk version; an unreadable or corrupt cache file is\n"
+    "ignored and measured again. The first output line says \"limits: cached\"\n"
+    "or \"limits: measured\".\n"
+    "\n"
+    "Then times every selected kernel x shape x backend x thread count: a\n"
+    "warm-up, then repetitions until --min-time seconds have passed (at least\n"
+    "3 repetitions) or --reps repetitions were made, whichever comes first,\n"
+    "on CLOCK_MONOTONIC. Each row: kernel, shape, backend, threads,\n"
+    "repetitions, median and minimum milliseconds, the rate from the median\n"
+    "(GB/s for memory-bound kernels, GFLOP/s for compute-bound ones) and its\n"
+    "percentage of the matching limit: the triad bandwidth with all cores\n"
+    "(bw), or the FMA peak of the backend's ISA for that many threads (fma:\n"
+    "the 1-thread peak times threads, at most the all-cores peak).\n"
+    "\n"
+    "kernels and what they count:\n"
+    "  softmax   Y = softmax(X) out of place along rows or columns; traffic\n"
+    "            = one read of X + one write of Y (8 bytes per element).\n"
+    "            Shapes: rows 4096x4096, 16384x1024, 1024x65536 and cols\n"
+    "            4096x4096; --quick: rows and cols 1024x1024\n"
+    "\n"
+    "options:\n"
+    "  --kernel K          only kernel K (default: every kernel)\n"
+    "  --backend B|all     scalar|avx2|avx512|neon|opencl[:P:D]|auto, or all\n"
+    "                      usable backends (default: all)\n"
+    "  --size SPEC         one shape instead of the defaults, e.g. 2048x2048\n"
+    "                      (RxC for 2-D kernels), run for each variant (softmax:\n"
+    "                      rows and cols)\n"
+    "  --threads N[,N...]  thread counts to run, each in its own rows (default:\n"
+    "                      OPK_NUM_THREADS, else all online cores)\n"
+    "  --quick             the small shapes: the whole run takes seconds\n"
+    "  --json FILE         also write the results as JSON: opk version, CPU,\n"
+    "                      cores, the limits, and one record per measurement\n"
+    "  --remeasure         measure the limits again and rewrite the cache\n"
+    "  --min-time S        seconds of timed repetitions per row (default 0.5)\n"
+    "  --reps N            at most N timed repetitions per row (default 1000)\n"
+    "  --limits-size-mib M triad footprint in MiB (default 256); other sizes\n"
+    "                      are cached apart, and below 256 the peak loops are\n"
+    "                      shortened too (quick checks and tests only)\n"
+    "\n"
+    "A progress line \"[3/12] softmax rows 4096x4096 avx512 t=2\" is kept on\n"
+    "stderr when it is a terminal. Exit status: 0, 1 if a kernel or the JSON\n"
+    "file failed, 2 on a usage error.\n";
+
+#define MAX_THREADS_LIST 16
+#define MAX_KERNELS 32
+
+typedef struct bench_args {
+    const char *kernel, *backend, *size, *json;
+    int threads[MAX_THREADS_LIST];
+    int nthreads; /* 0: the context default */
+    int quick, remeasure;
+    double min_time;
+    long reps, limits_mib;
+} bench_args;
+
+/* One measurement, for the table and the JSON file. */
+typedef struct bench_record {
+    const bench_kernel *k;
+    bench_shape shape;
+    opk_backend backend;
+    int threads;
+    bench_stats st;
+    double rate, limit, percent; /* limit 0: none known */
+} bench_record;
+
+static int parse_threads(const char *s, bench_args *a)
+{
+    const char *p = s;
+    a->nthreads = 0;
+    for (;;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 4096 || a->nthreads == MAX_THREADS_LIST)
+            break;
+        a->threads[a->nthreads++] = (int)v;
+        if (*end == 0)
+            return 0;
+        if (*end != ',')
+            break;
+        p = end + 1;
+    }
+    return cli_usage_error("bench: --threads: '%s' is not a list of 1 to %d "
+                           "integers in [1, 4096] separated by commas",
+                           s, MAX_THREADS_LIST);
+}
+
+static int parse_args(int argc, char **argv, bench_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->backend = "all";
+    a->min_time = BENCH_MIN_TIME_DEFAULT;
+    a->reps = BENCH_MAX_REPS_DEFAULT;
+    a->limits_mib = BENCH_TRIAD_MIB_DEFAULT;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if ((r = cli_opt(argc, argv, &i, "--kernel", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a->kernel = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--backend", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a->backend = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--size", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a->size = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--json", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a->json = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v)) != 0) {
+            if (r < 0 || parse_threads(v, a))
+                return 2;
+        } else if ((r = cli_opt(argc, argv, &i, "--min-time", &v)) != 0) {
+            float t;
+            if (r < 0 || cli_parse_float("--min-time", v, &t))
+                return 2;
+            if (!(t >= 0 && t <= 3600))
+                return cli_usage_error("bench: --min-time: '%s' is not a "
+                                       "number of seconds in [0, 3600]", v);
+            a->min_time = t;
+        } else if ((r = cli_opt(argc, argv, &i, "--reps", &v)) != 0) {
+            if (r < 0 || cli_parse_int("--reps", v, 1, 1000000, &a->reps))
+                return 2;
+        } else if ((r = cli_opt(argc, argv, &i, "--limits-size-mib", &v)) !=
+                   0) {
+            if (r < 0 ||
+                cli_parse_int("--limits-size-mib", v, 1, 65536, &a->limits_mib))
+                return 2;
+        } else if (cli_flag(argv, i, "--quick")) {
+            a->quick = 1;
+        } else if (cli_flag(argv, i, "--remeasure")) {
+            a->remeasure = 1;
+        } else
+            return cli_usage_error("bench: unknown option '%s' (see opk bench "
+                                   "--help)", argv[i]);
+    }
+    return 0;
+}
+
+/* ---- limits ------------------------------------------------------------ */
+
+static void print_limits(const bench_machine *m, const bench_limits *lim)
+{
+    printf("  memory bandwidth (triad, %d MiB): %.1f GB/s with %d threads, "
+           "%.1f GB/s with 1\n",
+           lim->triad_mib, lim->bw_gbs, lim->cores, lim->bw1_gbs);
+    for (int b = 1; b < OPK_BACKEND_COUNT; b++)
+        if (lim->fma1_gflops[b] > 0)
+            printf("  FMA peak %-7s %.1f GFLOP/s with 1 thread, %.1f with "
+                   "%d\n",
+                   opk_backend_name((opk_backend)b), lim->fma1_gflops[b],
+                   lim->fman_gflops[b], m->cores);
+}
+
+/* Loads the cached limits or measures (and caches) them. */
+static void get_limits(const bench_args *a, const bench_machine *m,
+                       bench_limits *lim, const char **source)
+{
+    char path[4096], why[256];
+    int have_path = !bench_cache_path(m, path, sizeof path);
+    if (!have_path)
+        fprintf(stderr, "opk: bench: neither XDG_CACHE_HOME nor HOME is an "
+                        "absolute directory: the limits are not cached\n");
+    if (have_path && !a->remeasure) {
+        if (!bench_limits_load(path, m, (int)a->limits_mib, lim, why,
+                               sizeof why)) {
+            *source = "cached";
+            printf("limits: cached (%s)\n", path);
+            print_limits(m, lim);
+            return;
+        }
+        if (access(path, F_OK) == 0)
+            printf("limits: cache %s ignored: %s\n", path, why);
+    }
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "measuring this machine's limits...\r");
+    bench_limits_measure(m, (int)a->limits_mib, lim);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r\033[K");
+    *source = "measured";
+    if (have_path && bench_limits_save(path, m, lim, why, sizeof why))
+        fprintf(stderr, "opk: bench: cannot cache the limits: %s\n", why);
+    printf("limits: measured%s%s%s\n", have_path ? " (cached in " : "",
+           have_path ? path : "", have_path ? ")" : "");
+    print_limits(m, lim);
+}
+
+/* ---- the runs ---------------------------------------------------------- */
+
+typedef struct call_arg {
+    const bench_kernel *k;
+    opk_ctx *ctx;
+    void *state;
+    opk_status status;
+} call_arg;
+
+static int call_once(void *p)
+{
+    call_arg *c = p;
+    c->status = c->k->run(c->ctx, c->state);
+    return c->status != OPK_OK;
+}
+
+static const char *unit_of(const bench_kernel *k)
+{
+    return k->limit == BENCH_BANDWIDTH ? "GB/s" : "GFLOP/s";
+}
+
+static void shape_label(const bench_record *r, char *buf, size_t n)
+{
+    char dims[64];
+    bench_shape_text(r->k, &r->shape, dims, sizeof dims);
+    snprintf(buf, n, "%s%s%s", r->shape.variant, r->shape.variant[0] ? " " : "",
+             dims);
+}
+
+static void print_header(void)
+{
+    printf("\n%-10s %-18s %-8s %7s %5s %10s %10s %14s %12s\n", "kernel",
+           "shape", "backend", "threads", "reps", "median ms", "min ms",
+           "rate", "% of limit");
+}
+
+static void print_record(const bench_record *r)
+{
+    char shape[96], rate[32], pct[32];
+    shape_label(r, shape, sizeof shape);
+    snprintf(rate, sizeof rate, "%.2f %s", r->rate, unit_of(r->k));
+    if (r->limit > 0)
+        snprintf(pct, sizeof pct, "%.1f%% %s", r->percent,
+                 r->k->limit == BENCH_BANDWIDTH ? "bw" : "fma");
+    else
+        snprintf(pct, sizeof pct, "-");
+    printf("%-10s %-18s %-8s %7d %5d %10.3f %10.3f %14s %12s\n", r->k->name,
+           shape, opk_backend_name(r->backend), r->threads, r->st.reps,
+           r->st.median_s * 1e3, r->st.min_s * 1e3, rate, pct);
+    fflush(stdout);
+}
+
+static void progress(int on, int i, int n, const bench_kernel *k,
+                     const bench_shape *s, opk_backend b, int t)
+{
+    if (!on)
+        return;
+    char dims[64];
+    bench_shape_text(k, s, dims, sizeof dims);
+    fprintf(stderr, "\r[%d/%d] %s %s %s %s t=%d\033[K", i, n, k->name,
+            s->variant, dims, opk_backend_name(b), t);
+    fflush(stderr);
+}
+
+static void progress_clear(int on)
+{
+    if (on)
+        fprintf(stderr, "\r\033[K"), fflush(stderr);
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+/* Writes the results to f (opened early, so a bad path fails before the
+ * runs) and closes it. */
+static int write_json(FILE *f, const char *file, const bench_args *a,
+                      const bench_machine *m, const bench_limits *lim,
+                      const char *source, const bench_record *rec, int nrec)
+{
+    bench_json j;
+    bj_init(&j, f);
+    bj_object(&j, NULL);
+    bj_string(&j, "opk_version", m->version);
+    bj_string(&j, "cpu", m->model);
+    bj_int(&j, "cores", m->cores);
+    bj_object(&j, "limits");
+    bj_string(&j, "source", source);
+    bj_int(&j, "triad_mib", lim->triad_mib);
+    bj_number(&j, "bandwidth_gbs", lim->bw_gbs);
+    bj_number(&j, "bandwidth_1t_gbs", lim->bw1_gbs);
+    bj_object(&j, "fma_peak_gflops");
+    for (int b = 1; b < OPK_BACKEND_COUNT; b++)
+        if (lim->fma1_gflops[b] > 0) {
+            bj_object(&j, opk_backend_name((opk_backend)b));
+            bj_number(&j, "threads_1", lim->fma1_gflops[b]);
+            bj_number(&j, "threads_all", lim->fman_gflops[b]);
+            bj_end(&j);
+        }
+    bj_end(&j);
+    bj_end(&j);
+    bj_object(&j, "settings");
+    bj_number(&j, "min_time_s", a->min_time);
+    bj_int(&j, "max_reps", a->reps);
+    bj_bool(&j, "quick", a->quick);
+    bj_end(&j);
+    bj_array(&j, "records");
+    for (int i = 0; i < nrec; i++) {
+        const bench_record *r = &rec[i];
+        char dims[64];
+        bench_shape_text(r->k, &r->shape, dims, sizeof dims);
+        bj_object(&j, NULL);
+        bj_string(&j, "kernel", r->k->name);
+        bj_string(&j, "variant", r->shape.variant);
+        bj_string(&j, "shape", dims);
+        bj_array(&j, "dims");
+        for (int d = 0; d < r->k->ndims; d++)
+            bj_int(&j, NULL, (long long)r->shape.dims[d]);
+        bj_end(&j);
+        bj_string(&j, "backend", opk_backend_name(r->backend));
+        bj_int(&j, "threads", r->threads);
+        bj_int(&j, "reps", r->st.reps);
+        bj_number(&j, "median_ms", r->st.median_s * 1e3);
+        bj_number(&j, "min_ms", r->st.min_s * 1e3);
+        bj_string(&j, "unit", unit_of(r->k));
+        bj_number(&j, "rate", r->rate);
+        bj_number(&j, "work_per_call", r->k->work(&r->shape));
+        bj_string(&j, "limit",
+                  r->k->limit == BENCH_BANDWIDTH ? "bandwidth" : "fma_peak");
+        bj_number(&j, "limit_value", r->limit);
+        bj_number(&j, "percent_of_limit", r->limit > 0 ? r->percent : 0.0);
+        bj_end(&j);
+    }
+    bj_end(&j);
+    bj_end(&j);
+    int bad = bj_finish(&j) || ferror(f);
+    if (fclose(f) || bad)
+        return cli_error("bench: --json: error writing '%s'", file);
+    return 0;
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+/* The shapes to run for kernel k: --size (each variant), --quick or the
+ * defaults. Returns the count (at most max). */
+static int shapes_for(const bench_kernel *k, const bench_args *a,
+                      const size_t *size_dims, bench_shape *out, int max)
+{
+    int n = 0;
+    if (a->size) {
+        for (int v = 0; k->variants[v] && n < max; v++) {
+            out[n].variant = k->variants[v];
+            memcpy(out[n].dims, size_dims, sizeof out[n].dims);
+            n++;
+        }
+        return n;
+    }
+    const bench_shape *src = a->quick ? k->quick : k->shapes;
+    size_t cnt = a->quick ? k->nquick : k->nshapes;
+    for (size_t i = 0; i < cnt && n < max; i++)
+        out[n++] = src[i];
+    return n;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv))
+        return fputs(help, stdout), 0;
+    bench_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc;
+
+    const bench_kernel *kernels[MAX_KERNELS];
+    int nk = 0;
+    for (int i = 0; bench_kernels[i] && nk < MAX_KERNELS; i++)
+        if (!a.kernel || !strcmp(a.kernel, bench_kernels[i]->name))
+            kernels[nk++] = bench_kernels[i];
+    if (nk == 0)
+        return cli_usage_error("bench: --kernel: no kernel named '%s'",
+                               a.kernel);
+    /* --size must fit every selected kernel. */
+    size_t size_dims[MAX_KERNELS][BENCH_MAX_DIMS] = {{0}};
+    if (a.size)
+        for (int i = 0; i < nk; i++) {
+            char err[256];
+            if (bench_parse_size(kernels[i], a.size, size_dims[i], err,
+                                 sizeof err))
+                return cli_usage_error("bench: %s", err);
+        }
+    opk_backend backends[OPK_BACKEND_COUNT];
+    int nb = cli_backends(a.backend, backends, OPK_BACKEND_COUNT);
+    if (nb < 0)
+        return 2;
+    if (nb == 0)
+        return cli_error("bench: no usable backend");
+    /* Contexts up front: an unusable backend or a bad OPK_NUM_THREADS
+     * fails now, not after the limits. */
+    int nthreads = a.nthreads ? a.nthreads : 1;
+    for (int b = 0; b < nb; b++) {
+        opk_ctx *ctx = cli_ctx(backends[b], a.nthreads ? a.threads[0] : 0);
+        if (!ctx)
+            return 1;
+        backends[b] = opk_ctx_backend(ctx); /* AUTO resolved */
+        opk_ctx_destroy(ctx);
+    }
+
+    FILE *json = NULL;
+    if (a.json && !(json = fopen(a.json, "w")))
+        return cli_error("bench: --json: cannot write '%s': %s", a.json,
+                         strerror(errno));
+
+    bench_machine m;
+    bench_machine_get(&m);
+    printf("opk %s bench on %s (%d cores)\n", m.version, m.model, m.cores);
+    bench_limits lim;
+    const char *source;
+    get_limits(&a, &m, &lim, &source);
+
+    int total = 0;
+    bench_shape shapes[MAX_KERNELS][16];
+    int nshapes[MAX_KERNELS];
+    for (int i = 0; i < nk; i++) {
+        nshapes[i] = shapes_for(kernels[i], &a, size_dims[i], shapes[i], 16);
+        total += nshapes[i] * nb * nthreads;
+    }
+    bench_record *rec = calloc((size_t)total, sizeof *rec);
+    if (!rec)
+        return cli_error("bench: out of memory");
+    int nrec = 0, failed = 0, done = 0, tty = isatty(STDERR_FILENO);
+    print_header();
+    for (int i = 0; i < nk; i++) {
+        const bench_kernel *k = kernels[i];
+        for (int s = 0; s < nshapes[i]; s++) {
+            const bench_shape *sh = &shapes[i][s];
+            void *state = NULL;
+            char err[256];
+            if (k->setup(sh, &state, err, sizeof err)) {
+                progress_clear(tty);
+                cli_error("bench: %s", err);
+                failed++;
+                done += nb * nthreads;
+                continue;
+            }
+            for (int b = 0; b < nb; b++)
+                for (int t = 0; t < nthreads; t++) {
+                    int want = a.nthreads ? a.threads[t] : 0;
+                    progress(tty, ++done, total, k, sh, backends[b], want);
+                    opk_ctx *ctx = cli_ctx(backends[b], want);
+                    if (!ctx) {
+                        failed++;
+                        continue;
+                    }
+                    bench_record *r = &rec[nrec];
+                    r->k = k;
+                    r->shape = *sh;
+                    r->backend = backends[b];
+                    r->threads = opk_ctx_num_threads(ctx);
+                    call_arg c = {k, ctx, state, OPK_OK};
+                    int bad = bench_time(call_once, &c, a.min_time,
+                                         (int)a.reps, &r->st);
+                    progress_clear(tty);
+                    if (bad) {
+                        cli_error("bench: %s on %s failed: %s (%s)", k->name,
+                                  opk_backend_name(backends[b]),
+                                  opk_status_str(c.status),
+                                  opk_ctx_last_error(ctx));
+                        opk_ctx_destroy(ctx);
+                        failed++;
+                        continue;
+                    }
+                    opk_ctx_destroy(ctx);
+                    double w = k->work(sh);
+                    r->rate = w / r->st.median_s / 1e9;
+                    r->limit = k->limit == BENCH_BANDWIDTH
+                                   ? lim.bw_gbs
+                                   : bench_limits_fma(&lim, r->backend,
+                                                      r->threads);
+                    r->percent = r->limit > 0 ? 100.0 * r->rate / r->limit : 0;
+                    print_record(r);
+                    nrec++;
+                }
+            k->teardown(state);
+        }
+    }
+    progress_clear(tty);
+    if (json && write_json(json, a.json, &a, &m, &lim, source, rec, nrec))
+        failed++;
+    free(rec);
+    if (failed)
+        return cli_error("bench: %d measurement(s) failed", failed);
+    return 0;
+}
