@@ -57,6 +57,15 @@ static void test_cache_text(void)
     for (int b = 1; b < OPK_BACKEND_COUNT; b++)
         EXPECT(got.fma1_gflops[b] == L.fma1_gflops[b] &&
               got.fman_gflops[b] == L.fman_gflops[b]);
+    /* The FMA limit for t threads: t x the 1-thread peak, capped. */
+    L.fma1_gflops[OPK_BACKEND_SCALAR] = 10, L.fman_gflops[OPK_BACKEND_SCALAR] = 25;
+    EXPECT(bench_limits_fma(&L, OPK_BACKEND_SCALAR, 1) == 10);
+    EXPECT(bench_limits_fma(&L, OPK_BACKEND_SCALAR, 2) == 20);
+    EXPECT(bench_limits_fma(&L, OPK_BACKEND_SCALAR, 3) == 25);
+    EXPECT(bench_limits_fma(&L, OPK_BACKEND_SCALAR, 64) == 25);
+    EXPECT(bench_limits_fma(&L, OPK_BACKEND_AUTO, 1) == 0);
+    EXPECT(bench_limits_fma(&L, (opk_backend)99, 1) == 0);
+    L = sample_limits();
     /* Too small a buffer is an error, not a truncated file. */
     EXPECT(bench_limits_format(&m, &L, text, 40) == -1);
     n = bench_limits_format(&m, &L, text, sizeof text);

@@ -460,12 +460,14 @@ int cmd_bench(int argc, char **argv)
             for (int b = 0; b < nb; b++)
                 for (int t = 0; t < nthreads; t++) {
                     int want = a.nthreads ? a.threads[t] : 0;
-                    progress(tty, ++done, total, k, sh, backends[b], want);
                     opk_ctx *ctx = cli_ctx(backends[b], want);
+                    done++;
                     if (!ctx) {
                         failed++;
                         continue;
                     }
+                    progress(tty, done, total, k, sh, backends[b],
+                             opk_ctx_num_threads(ctx));
                     bench_record *r = &rec[nrec];
                     r->k = k;
                     r->shape = *sh;
