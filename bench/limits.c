@@ -159,11 +159,17 @@ void bench_limits_measure(const bench_machine *m, int triad_mib,
                          &lim->fma1_gflops[b], &lim->fman_gflops[b]);
 }
 
+double bench_limits_bw(const bench_limits *lim)
+{
+    return lim->bw_gbs > lim->bw1_gbs ? lim->bw_gbs : lim->bw1_gbs;
+}
+
 double bench_limits_fma(const bench_limits *lim, opk_backend b, int threads)
 {
     if ((unsigned)b >= OPK_BACKEND_COUNT)
         return 0.0;
     double one = lim->fma1_gflops[b], all = lim->fman_gflops[b];
+    all = all > one ? all : one;
     if (threads <= 1)
         return one;
     double v = one * threads;

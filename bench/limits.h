@@ -35,8 +35,12 @@ void bench_machine_get(bench_machine *m);
 void bench_limits_measure(const bench_machine *m, int triad_mib,
                           bench_limits *lim);
 
+/* The bandwidth kernels are compared to: the better of the all-cores and
+ * the 1-thread triad (on a busy machine all cores can do worse than one). */
+double bench_limits_bw(const bench_limits *lim);
 /* FMA peak that `threads` threads can reach with backend b: the 1-thread
- * peak times threads, capped by the all-cores peak. */
+ * peak times threads, capped by the better of the all-cores and 1-thread
+ * peaks. */
 double bench_limits_fma(const bench_limits *lim, opk_backend b, int threads);
 
 /* Cache file for this machine under $XDG_CACHE_HOME/opk/ (else

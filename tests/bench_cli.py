@@ -114,11 +114,14 @@ if doc is not None:
         rate = 8 * 1024 * 1024 / (med * 1e-3) / 1e9
         check(r.get("unit") == "GB/s" and math.isclose(r.get("rate", 0), rate, rel_tol=1e-3),
               name + " rate = 8 bytes x elements / median")
+        # The better of the all-cores and 1-thread triads (a busy machine).
+        bw = max(lim.get("bandwidth_gbs", -1), lim.get("bandwidth_1t_gbs", -1))
+        check(lim.get("bandwidth_limit_gbs") == bw, "bandwidth_limit_gbs")
         check(r.get("limit") == "bandwidth"
-              and math.isclose(r.get("limit_value", 0), lim.get("bandwidth_gbs", -1), rel_tol=1e-5),
+              and math.isclose(r.get("limit_value", 0), bw, rel_tol=1e-5),
               name + " compared to the triad bandwidth")
         check(math.isclose(r.get("percent_of_limit", 0),
-                           100 * r.get("rate", 0) / lim.get("bandwidth_gbs", 1), rel_tol=1e-3),
+                           100 * r.get("rate", 0) / bw, rel_tol=1e-3),
               name + " percent of limit")
 files = cache_files(XDG)
 check(len(files) == 1 and os.path.basename(files[0]).startswith("limits-"),

@@ -63,6 +63,11 @@ static void test_cache_text(void)
     EXPECT(bench_limits_fma(&L, OPK_BACKEND_SCALAR, 2) == 20);
     EXPECT(bench_limits_fma(&L, OPK_BACKEND_SCALAR, 3) == 25);
     EXPECT(bench_limits_fma(&L, OPK_BACKEND_SCALAR, 64) == 25);
+    L.fman_gflops[OPK_BACKEND_SCALAR] = 8; /* busy machine: all < one */
+    EXPECT(bench_limits_fma(&L, OPK_BACKEND_SCALAR, 2) == 10);
+    EXPECT(bench_limits_bw(&L) == 25.5);
+    L.bw1_gbs = 30;
+    EXPECT(bench_limits_bw(&L) == 30);
     EXPECT(bench_limits_fma(&L, OPK_BACKEND_AUTO, 1) == 0);
     EXPECT(bench_limits_fma(&L, (opk_backend)99, 1) == 0);
     L = sample_limits();

@@ -35,9 +35,10 @@ static const char help[] =
     "on CLOCK_MONOTONIC. Each row: kernel, shape, backend, threads,\n"
     "repetitions, median and minimum milliseconds, the rate from the median\n"
     "(GB/s for memory-bound kernels, GFLOP/s for compute-bound ones) and its\n"
-    "percentage of the matching limit: the triad bandwidth with all cores\n"
-    "(bw), or the FMA peak of the backend's ISA for that many threads (fma:\n"
-    "the 1-thread peak times threads, at most the all-cores peak).\n"
+    "percentage of the matching limit: the triad bandwidth (bw: with all\n"
+    "cores, or with one thread if that was better, as on a busy machine), or\n"
+    "the FMA peak of the backend's ISA for that many threads (fma: the\n"
+    "1-thread peak times threads, at most the all-cores peak).\n"
     "\n"
     "kernels and what they count:\n"
     "  softmax   Y = softmax(X) out of place along rows or columns; traffic\n"
@@ -180,6 +181,12 @@ static void print_limits(const bench_machine *m, const bench_limits *lim)
                    "%d\n",
                    opk_backend_name((opk_backend)b), lim->fma1_gflops[b],
                    lim->fman_gflops[b], m->cores);
+    int busy = lim->cores > 1 && lim->bw_gbs < lim->bw1_gbs;
+    for (int b = 1; b < OPK_BACKEND_COUNT; b++)
+        busy |= lim->cores > 1 && lim->fman_gflops[b] < lim->fma1_gflops[b];
+    if (busy)
+        printf("  note: all cores measured below one thread: the machine was "
+               "busy; the better figure is used (--remeasure when idle)\n");
 }
 
 /* Loads the cached limits or measures (and caches) them. */
@@ -304,6 +311,7 @@ static int write_json(FILE *f, const char *file, const bench_args *a,
     bj_int(&j, "triad_mib", lim->triad_mib);
     bj_number(&j, "bandwidth_gbs", lim->bw_gbs);
     bj_number(&j, "bandwidth_1t_gbs", lim->bw1_gbs);
+    bj_number(&j, "bandwidth_limit_gbs", bench_limits_bw(lim));
     bj_object(&j, "fma_peak_gflops");
     for (int b = 1; b < OPK_BACKEND_COUNT; b++)
         if (lim->fma1_gflops[b] > 0) {
@@ -490,7 +498,7 @@ int cmd_bench(int argc, char **argv)
                     double w = k->work(sh);
                     r->rate = w / r->st.median_s / 1e9;
                     r->limit = k->limit == BENCH_BANDWIDTH
-                                   ? lim.bw_gbs
+                                   ? bench_limits_bw(&lim)
                                    : bench_limits_fma(&lim, r->backend,
                                                       r->threads);
                     r->percent = r->limit > 0 ? 100.0 * r->rate / r->limit : 0;
