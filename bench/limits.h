@@ -22,6 +22,10 @@ typedef struct bench_limits {
     double fman_gflops[OPK_BACKEND_COUNT];
 } bench_limits;
 
+/* 1 if backend b's ISA has a peak loop in this build and b is usable here
+ * (the cache must then hold its peak). */
+int bench_limits_has_peak(opk_backend b);
+
 /* Identity of this machine for the cache: CPU model, cores, version. */
 typedef struct bench_machine {
     char model[64];
