@@ -55,7 +55,8 @@ static const char help[] =
     "                      rows and cols)\n"
     "  --threads N[,N...]  thread counts to run, each in its own rows (default:\n"
     "                      OPK_NUM_THREADS, else all online cores)\n"
-    "  --quick             the small shapes: the whole run takes seconds\n"
+    "  --quick             the small shapes: the whole run takes seconds (they\n"
+    "                      fit in cache, so %% of bw may pass 100)\n"
     "  --json FILE         also write the results as JSON: opk version, CPU,\n"
     "                      cores, the limits, and one record per measurement\n"
     "  --remeasure         measure the limits again and rewrite the cache\n"
@@ -312,7 +313,7 @@ int cmd_bench(int argc, char **argv)
         nshapes[i] = shapes_for(kernels[i], &a, size_dims[i], shapes[i], 16);
         total += nshapes[i] * nb * nthreads;
     }
-    bench_record *rec = calloc((size_t)total, sizeof *rec);
+    bench_record *rec = calloc((size_t)total + 1, sizeof *rec);
     if (!rec)
         return cli_error("bench: out of memory");
     int nrec = 0, failed = 0, done = 0, tty = isatty(STDERR_FILENO);
