@@ -56,7 +56,7 @@ static const char help[] =
     "  --threads N[,N...]  thread counts to run, each in its own rows (default:\n"
     "                      OPK_NUM_THREADS, else all online cores)\n"
     "  --quick             the small shapes: the whole run takes seconds (they\n"
-    "                      fit in cache, so %% of bw may pass 100)\n"
+    "                      fit in cache, so % of bw may pass 100)\n"
     "  --json FILE         also write the results as JSON: opk version, CPU,\n"
     "                      cores, the limits, and one record per measurement\n"
     "  --remeasure         measure the limits again and rewrite the cache\n"
