@@ -1,7 +1,7 @@
 #!/bin/sh
 # One command for each job on a fresh Debian 12 machine (see README.md):
 #   ./setup.sh main   install what is missing, build, run opk info, opk verify
-#                     and a short opk bench
+#                     and a short opk bench (--quick)
 #   ./setup.sh test   install what is missing, build, run the whole test suite
 # BUILD_DIR (default build) and JOBS (default: all cores) may be set.
 set -eu
@@ -39,6 +39,7 @@ cmake --build "$build" -j "$jobs"
 if [ "$job" = main ]; then
     "$build/opk" info
     "$build/opk" verify --failures-only
+    "$build/opk" bench --quick
 else
     cd "$build"
     ctest --output-on-failure -L fast -j "$jobs"
