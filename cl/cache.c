@@ -318,3 +318,30 @@ opk_status opk_cl_build(const opk_ctx *ctx, const char *name,
     *out = p;
     return OPK_OK;
 }
+
+int opk_cl_program_cache_file(const opk_ctx *ctx, const char *program,
+                              char *path, size_t n)
+{
+    char *src = opk_cl_program_source(program);
+    path[0] = 0;
+    if (!src)
+        return -1;
+    opk_cl_cache_path(ctx, src, path, n);
+    free(src);
+    return 0;
+}
+
+opk_status opk_cl_try_build(opk_ctx *ctx, const char *name,
+                            const char *source)
+{
+    if (!ctx || !ctx->cl)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "opk_cl_try_build: not an opencl context");
+    cl_program p;
+    opk_cl_lock(ctx->cl);
+    opk_status st = opk_cl_build(ctx, name, source, &p);
+    opk_cl_unlock(ctx->cl);
+    if (!st)
+        clReleaseProgram(p);
+    return st;
+}

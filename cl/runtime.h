@@ -26,6 +26,7 @@
 
 #include <CL/cl.h>
 
+#include "hooks.h"
 #include "opk.h"
 
 #define OPK_CL_MAX_PROGRAMS 8
@@ -98,10 +99,6 @@ opk_status opk_cl_read(const opk_ctx *ctx, float *dst, cl_mem src,
 opk_status opk_cl_launch(const opk_ctx *ctx, cl_kernel k, const char *name,
                          cl_uint dims, const size_t *global,
                          const size_t *local);
-/* Test and bench hooks: enable profiling; read the last call's times. */
-void opk_cl_set_profiling(opk_ctx *ctx, int on);
-void opk_cl_last_times(const opk_ctx *ctx, double *write_s, double *kernel_s,
-                       double *read_s);
 
 /* ---- programs and the disk cache (cache.c) ---- */
 /* Builds `source` for cl's device with cl->options, through the cache
@@ -110,14 +107,7 @@ void opk_cl_last_times(const opk_ctx *ctx, double *write_s, double *kernel_s,
  * the (trimmed) build log in the message. */
 opk_status opk_cl_build(const opk_ctx *ctx, const char *name,
                         const char *source, cl_program *out);
-/* Process-wide counters (tests; OPK_CL_LOG=1 also prints each event). */
-typedef struct opk_cl_cache_stats {
-    unsigned long loaded;   /* programs created from a cache file */
-    unsigned long written;  /* cache files written */
-    unsigned long rejected; /* corrupt, stale or unloadable files */
-    unsigned long compiled; /* programs compiled from source */
-} opk_cl_cache_stats;
-void opk_cl_cache_stats_get(opk_cl_cache_stats *s);
+
 /* The cache file for a program source on ctx's device ("" if disabled). */
 void opk_cl_cache_path(const opk_ctx *ctx, const char *source, char *path,
                        size_t n);
@@ -129,8 +119,5 @@ char *opk_cl_program_source(const char *program);
 struct opk_softmax_job;
 opk_status opk_cl_softmax(opk_ctx *ctx, const struct opk_softmax_job *j,
                           opk_axis axis);
-/* Test hook: y[i] = E(x[i]) (which 0) or Lg(x[i]) (which 1) on the device. */
-opk_status opk_cl_math(opk_ctx *ctx, int which, const float *x, float *y,
-                       size_t n);
 
 #endif
