@@ -16,7 +16,7 @@ static inline float opk_ldexp2(float d, int e)
     return (d * opk_pow2i(e >> 1)) * opk_pow2i(e - (e >> 1));
 }
 
-float opk_E(float d)
+static inline float opk_E(float d)
 {
     /* q = round-to-nearest-even(d / ln 2). For |d| beyond the range
      * below, q is clamped (SLEEF's conversion gives INT_MIN there) and the

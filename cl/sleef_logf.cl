@@ -22,7 +22,7 @@ static inline float2 opk_df_div(float2 n, float2 d)
     return (float2)(s, fma(s, v, fma(n.y, t, u)));
 }
 
-float opk_Lg(float d)
+static inline float opk_Lg(float d)
 {
     /* Subnormals: scale by 2^64 first and take 64 off the exponent. */
     int o = d < 0x1p-126f;
