@@ -17,6 +17,9 @@ esac
 
 # Debian packages the build, the tests and the tools need.
 pkgs="gcc make cmake pkg-config libsleef-dev libxxhash-dev python3 python3-numpy"
+# OpenCL backend: the ICD loader and headers, PoCL (a CPU device, so the
+# OpenCL tests run on machines without a GPU) and clinfo.
+pkgs="$pkgs ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo"
 
 missing=""
 for p in $pkgs; do

@@ -32,6 +32,13 @@ typedef struct opk_ops {
      * 2 * (c1 - c0) + 64 floats, 64-byte aligned, private to the thread. */
     void (*softmax_cols)(const opk_softmax_job *j, size_t c0, size_t c1,
                          float *scratch);
+
+    /* Whole-call entry points, for device backends (opencl) that take a
+     * validated call at once instead of per-thread ranges. The generic layer
+     * calls one when non-NULL, after its argument checks and the zero-size
+     * early return, and returns its status. CPU backends leave them NULL. */
+    opk_status (*softmax_call)(opk_ctx *ctx, const opk_softmax_job *j,
+                               opk_axis axis);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;
@@ -43,6 +50,12 @@ extern const opk_ops opk_ops_avx512;
 #endif
 #ifdef OPK_HAVE_NEON
 extern const opk_ops opk_ops_neon;
+#endif
+
+#ifdef OPK_HAVE_OPENCL
+/* The opencl table (cl/table.c): whole-call entry points of the kernels
+ * ported to OpenCL; NULL elsewhere (see opk_unported). */
+const opk_ops *opk_ops_opencl(void);
 #endif
 
 /* The table for a concrete backend if compiled in, else NULL. */

@@ -8,6 +8,8 @@
 #include "backend.h"
 #include "cpu.h"
 
+int opk_cl_usable(char *why, size_t n); /* cl/devices.c */
+
 static const char *const names[OPK_BACKEND_COUNT] = {
     "auto", "scalar", "avx2", "avx512", "neon", "opencl"};
 
@@ -28,6 +30,9 @@ const opk_ops *opk_ops_for(opk_backend b)
 #endif
 #ifdef OPK_HAVE_NEON
     case OPK_BACKEND_NEON: return &opk_ops_neon;
+#endif
+#ifdef OPK_HAVE_OPENCL
+    case OPK_BACKEND_OPENCL: return opk_ops_opencl();
 #endif
     default: return NULL;
     }
@@ -112,8 +117,8 @@ static int usable(opk_backend b, char *buf, size_t n)
             return snprintf(buf, n, "this CPU lacks Advanced SIMD"), 0;
         return 1;
     case OPK_BACKEND_OPENCL:
-        snprintf(buf, n, "the opencl backend is not compiled into this build");
-        return 0;
+        /* Compiled in and at least one device (cl/devices.c). */
+        return opk_cl_usable(buf, n);
     default:
         snprintf(buf, n, "backend %d does not exist", (int)b);
         return 0;

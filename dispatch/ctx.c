@@ -9,6 +9,10 @@
 #include "../kernels/common.h"
 
 opk_backend opk_backend_best_cpu(void);
+#ifdef OPK_HAVE_OPENCL
+opk_status opk_cl_open(opk_ctx *ctx);  /* cl/runtime.c */
+void opk_cl_close(opk_ctx *ctx);
+#endif
 
 opk_config opk_config_default(void)
 {
@@ -86,11 +90,27 @@ opk_status opk_ctx_create(const opk_config *cfg, opk_ctx **out)
     ctx->num_threads = nt;
     ctx->cl_platform = c.cl_platform;
     ctx->cl_device = c.cl_device;
+#ifdef OPK_HAVE_OPENCL
+    if (b == OPK_BACKEND_OPENCL) {
+        opk_status st = opk_cl_open(ctx); /* device P:D, context, queue */
+        if (st) {
+            free(ctx);
+            return st;
+        }
+    }
+#endif
     *out = ctx;
     return OPK_OK;
 }
 
-void opk_ctx_destroy(opk_ctx *ctx) { free(ctx); }
+void opk_ctx_destroy(opk_ctx *ctx)
+{
+#ifdef OPK_HAVE_OPENCL
+    if (ctx && ctx->cl)
+        opk_cl_close(ctx);
+#endif
+    free(ctx);
+}
 
 opk_backend opk_ctx_backend(const opk_ctx *ctx)
 {

@@ -140,6 +140,42 @@ OPK_API opk_status opk_hash(opk_cmat M, uint64_t *hash);
 /* M[k] = lo + (hi - lo) * u_k, k the row-major index ignoring ld. */
 OPK_API opk_status opk_fill(uint64_t seed, float lo, float hi, opk_mat M);
 
+/* ---- OpenCL devices (SPEC 1, 5, 6) ------------------------------------ */
+
+/* One OpenCL device as the ICD loader reports it. Devices are numbered
+ * 0..opk_cl_device_count()-1 across all platforms in platform order; `platform`
+ * and `device` are the P:D of OPK_BACKEND=opencl:P:D / opk_config. */
+typedef struct opk_cl_device_info {
+    int index, platform, device;
+    char platform_name[128], platform_version[128];
+    char name[128], vendor[128];
+    char version[128];        /* CL_DEVICE_VERSION */
+    char driver_version[128]; /* CL_DRIVER_VERSION */
+    char type[16];            /* "GPU", "CPU", "accelerator", "other" */
+    unsigned compute_units;
+    uint64_t global_mem, local_mem, max_alloc; /* bytes */
+    /* CL_DEVICE_SINGLE_FP_CONFIG */
+    int fp_denorm, fp_fma, fp_correctly_rounded_divide_sqrt, fp_inf_nan,
+        fp_round_to_nearest;
+    /* 1 if the device has denormals, fma and correctly rounded divide/sqrt
+     * (SPEC 1): it takes part in bitwise conformance. 0: its results are
+     * checked against the error bound only ("tolerance only"). The test
+     * hook OPK_CL_ASSUME_NO_DENORM=1 clears fp_denorm (and so bitwise). */
+    int bitwise;
+} opk_cl_device_info;
+
+/* Number of OpenCL devices on all platforms; 0 when there is none or the
+ * opencl backend is not compiled in. Enumerated once per process. */
+OPK_API int opk_cl_device_count(void);
+/* Number of OpenCL platforms (also those without devices). */
+OPK_API int opk_cl_platform_count(void);
+/* Describes device `index` (0..count-1): OPK_ERR_INVALID_ARG for another
+ * index, OPK_ERR_UNSUPPORTED when OpenCL is not compiled in. */
+OPK_API opk_status opk_cl_device_describe(int index, opk_cl_device_info *info);
+/* Whether ctx's results claim bitwise conformance: 1 for the CPU backends,
+ * the device's `bitwise` for opencl, 0 for a NULL ctx. */
+OPK_API int opk_ctx_bitwise(const opk_ctx *ctx);
+
 #ifdef __cplusplus
 }
 #endif

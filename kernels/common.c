@@ -77,6 +77,13 @@ int opk_spans_overlap(opk_span a, opk_span b)
     return a.lo < b.hi && b.lo < a.hi;
 }
 
+opk_status opk_unported(const opk_ctx *ctx, const char *kernel)
+{
+    return opk_fail(ctx, OPK_ERR_UNSUPPORTED,
+                    "%s is not implemented on the %s backend yet", kernel,
+                    opk_backend_name(ctx->backend));
+}
+
 int opk_threads_for(const opk_ctx *ctx, size_t work, size_t unit_bytes)
 {
     /* Below ~256 KiB of traffic a second thread does not pay for itself. */

@@ -32,6 +32,10 @@ opk_status opk_check_shape(const opk_ctx *ctx, const char *name, size_t rows,
                            size_t cols, size_t want_rows, size_t want_cols);
 int opk_spans_overlap(opk_span a, opk_span b);
 
+/* The answer for a kernel the context's backend has no implementation of
+ * (a NULL table entry): OPK_ERR_UNSUPPORTED naming kernel and backend. */
+opk_status opk_unported(const opk_ctx *ctx, const char *kernel);
+
 /* Threads to use for `work` units of roughly `unit_bytes` each: one thread
  * for small problems (spawning costs more than it saves). */
 int opk_threads_for(const opk_ctx *ctx, size_t work, size_t unit_bytes);

@@ -165,6 +165,10 @@ opk_status opk_softmax(opk_ctx *ctx, opk_cmat X, opk_mat Y, float beta,
     opk_softmax_job jb = {X.data, X.ld, Y.data, Y.ld, X.rows, X.cols, beta,
                           (flags & OPK_LOG) != 0};
     const opk_ops *ops = ctx->ops;
+    if (ops->softmax_call) /* a device backend takes the whole call */
+        return ops->softmax_call(ctx, &jb, axis);
+    if (!ops->softmax_rows || !ops->softmax_cols)
+        return opk_unported(ctx, "softmax");
     if (axis == OPK_ROWS) {
         int nt = opk_threads_for(ctx, X.rows, X.cols * 8);
         size_t per = (X.cols + 15) & ~(size_t)15;

@@ -45,5 +45,19 @@ expect 1 "No such file" -- "$opk" run softmax --in X="$work/missing.npy"
 printf 'garbage' > "$work/bad.npy"
 expect 1 "not a .npy file" -- "$opk" run softmax --in X="$work/bad.npy"
 expect 1 "OPK_NUM_THREADS" -- env OPK_NUM_THREADS=lots "$opk" run softmax --in X="$work/x.npy"
+# OpenCL (when a device is usable): info lists it, verify and run use it,
+# a tolerance-only device (simulated) never fails on hashes, a missing
+# device index is named.
+if "$opk" info | grep -q '^opencl *usable'; then
+    expect 0 "fp32: denormals" -- "$opk" info
+    expect 0 "tolerance only" -- env OPK_CL_ASSUME_NO_DENORM=1 "$opk" info
+    expect 0 "0 mismatch" -- "$opk" verify --backend opencl --case 3x17
+    expect 0 "opencl   Y" -- "$opk" verify --backend all --case rows-1x1
+    expect 1 "golden 0123456789abcdef" -- "$opk" verify --golden "$work/wrong.tsv" --backend opencl
+    expect 0 "1 of them tolerance only" -- env OPK_CL_ASSUME_NO_DENORM=1 "$opk" verify --golden "$work/wrong.tsv" --backend opencl
+    expect 1 "device index 9 does not exist" -- "$opk" verify --backend opencl:0:9
+    expect 0 "backend opencl" -- "$opk" run softmax --in X="$work/x.npy" --backend opencl:0:0
+    expect 1 "platform index 7" -- "$opk" run softmax --in X="$work/x.npy" --backend opencl:7:0
+fi
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -101,9 +101,16 @@ int cli_backends(const char *s, opk_backend *out, int max)
 
 opk_ctx *cli_ctx(opk_backend b, int threads)
 {
+    return cli_ctx_cl(b, threads, 0, 0);
+}
+
+opk_ctx *cli_ctx_cl(opk_backend b, int threads, int cl_platform, int cl_device)
+{
     opk_config cfg = opk_config_default();
     cfg.backend = b;
     cfg.num_threads = threads;
+    cfg.cl_platform = cl_platform;
+    cfg.cl_device = cl_device;
     opk_ctx *ctx;
     opk_status st = opk_ctx_create(&cfg, &ctx);
     if (st) {

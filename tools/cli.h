@@ -29,6 +29,8 @@ int cli_backends(const char *s, opk_backend *out, int max);
 /* A context on backend b (AUTO honours OPK_BACKEND) with `threads` (0 =
  * default). Prints the reason and returns NULL on failure. */
 opk_ctx *cli_ctx(opk_backend b, int threads);
+/* The same with the OpenCL platform/device P:D (opencl backend). */
+opk_ctx *cli_ctx_cl(opk_backend b, int threads, int cl_platform, int cl_device);
 int cli_wants_help(int argc, char **argv);
 
 #endif

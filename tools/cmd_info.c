@@ -10,7 +10,50 @@ static const char help[] =
     "Prints the CPU model and the features opk detected (CPUID + XGETBV on\n"
     "x86-64, AT_HWCAP on AArch64), each backend with whether it is compiled\n"
     "in and usable here (and why not), the backend AUTO picks (honouring\n"
-    "OPK_BACKEND) and the thread count (OPK_NUM_THREADS or all cores).\n";
+    "OPK_BACKEND) and the thread count (OPK_NUM_THREADS or all cores).\n"
+    "\n"
+    "OpenCL: every platform and device (P:D as in OPK_BACKEND=opencl:P:D)\n"
+    "with its versions, compute units, memory and fp32 capabilities, and\n"
+    "whether it takes part in bitwise conformance (denormals, fma and\n"
+    "correctly rounded divide/sqrt; SPEC 1) or is checked against the error\n"
+    "bound only (\"tolerance only\").\n";
+
+static const char *yes(int b) { return b ? "yes" : "no"; }
+
+static void print_size(const char *label, uint64_t b)
+{
+    if (b >= ((uint64_t)1 << 30))
+        printf("%s %.2f GiB", label, (double)b / (double)((uint64_t)1 << 30));
+    else if (b >= ((uint64_t)1 << 20))
+        printf("%s %.1f MiB", label, (double)b / (double)((uint64_t)1 << 20));
+    else
+        printf("%s %.0f KiB", label, (double)b / 1024.0);
+}
+
+static void print_opencl(void)
+{
+    int np = opk_cl_platform_count(), nd = opk_cl_device_count();
+    printf("\nopencl     %d platform%s, %d device%s\n", np, np == 1 ? "" : "s",
+           nd, nd == 1 ? "" : "s");
+    for (int i = 0; i < nd; i++) {
+        opk_cl_device_info d;
+        if (opk_cl_device_describe(i, &d))
+            continue;
+        printf("  %d:%d  %s (%s, %s)\n", d.platform, d.device, d.name, d.type,
+               d.vendor);
+        printf("       platform %s: %s\n", d.platform_name, d.platform_version);
+        printf("       %s, driver %s\n", d.version, d.driver_version);
+        printf("       %u compute units,", d.compute_units);
+        print_size(" global", d.global_mem);
+        print_size(", local", d.local_mem);
+        print_size(", largest buffer", d.max_alloc);
+        printf("\n       fp32: denormals %s, fma %s, correctly rounded "
+               "divide/sqrt %s -> %s\n",
+               yes(d.fp_denorm), yes(d.fp_fma),
+               yes(d.fp_correctly_rounded_divide_sqrt),
+               d.bitwise ? "bitwise conformance" : "tolerance only");
+    }
+}
 
 int cmd_info(int argc, char **argv)
 {
@@ -30,6 +73,7 @@ int cmd_info(int argc, char **argv)
                ok ? "usable" : "unusable",
                ok ? "" : opk_backend_unavailable_reason((opk_backend)b));
     }
+    print_opencl();
     const char *env = getenv("OPK_BACKEND");
     const char *tenv = getenv("OPK_NUM_THREADS");
     opk_ctx *ctx;

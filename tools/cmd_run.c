@@ -32,6 +32,7 @@ typedef struct run_args {
     int log;
     opk_backend backend;
     long threads;
+    int cl_platform, cl_device; /* --backend opencl:P:D */
 } run_args;
 
 static const char *input_path(const run_args *a, const char *name)
@@ -145,7 +146,7 @@ int cmd_run(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--backend", &v)) != 0) {
             if (r < 0)
                 return 2;
-            if (opk_backend_parse(v, &a.backend, NULL, NULL))
+            if (opk_backend_parse(v, &a.backend, &a.cl_platform, &a.cl_device))
                 return cli_usage_error("--backend: %s",
                                        opk_ctx_last_error(NULL));
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v)) != 0) {
@@ -163,7 +164,8 @@ int cmd_run(int argc, char **argv)
     else
         return cli_usage_error("run: unknown kernel '%s' (see opk run --help)",
                                a.kernel);
-    opk_ctx *ctx = cli_ctx(a.backend, (int)a.threads);
+    opk_ctx *ctx = cli_ctx_cl(a.backend, (int)a.threads, a.cl_platform,
+                              a.cl_device);
     int r = ctx ? fn(&a, ctx) : 1;
     opk_ctx_destroy(ctx);
     for (int i = 0; i < a.nin; i++)
