@@ -60,7 +60,8 @@ def usable_backends():
 
 
 def cache_files(root):
-    return sorted(glob.glob(os.path.join(root, "opk", "*")))
+    # Only the limits files: the opencl backend keeps its programs in opk/cl/.
+    return sorted(glob.glob(os.path.join(root, "opk", "limits-*")))
 
 
 shutil.rmtree(WORK, ignore_errors=True)
