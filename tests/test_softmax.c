@@ -115,7 +115,8 @@ static void test_bit_identity_random(void)
                                   47, 63, 64, 65, 100, 127, 129, 257, 1000};
     const size_t nd = sizeof dims / sizeof dims[0];
     static const float betas[] = {1.0f, 0.5f, -1.7f, 3.0f, 1e-3f};
-    for (uint64_t t = 0; t < 240; t++) {
+    const uint64_t ncases = test_scaled(240); /* OPK_TEST_SCALE */
+    for (uint64_t t = 0; t < ncases; t++) {
         uint64_t r = opk_rand(4242, t);
         size_t rows = dims[r % nd], cols = dims[(r >> 8) % nd];
         size_t pad = (r >> 16) % 4, off = (r >> 20) % 4; /* floats */
