@@ -20,6 +20,13 @@ pkgs="gcc make cmake pkg-config libsleef-dev libxxhash-dev python3 python3-numpy
 # OpenCL backend: the ICD loader and headers, PoCL (a CPU device, so the
 # OpenCL tests run on machines without a GPU) and clinfo.
 pkgs="$pkgs ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo"
+# The AArch64 suite of `test` on x86-64 (tests/aarch64.sh): cross compiler,
+# QEMU user mode, and the arm64 libraries through Debian multiarch.
+cross=""
+if [ "$job" = test ] && [ "$(uname -m)" = x86_64 ]; then
+    cross="gcc-aarch64-linux-gnu qemu-user libsleef-dev:arm64 libxxhash-dev:arm64 libgomp1:arm64"
+    pkgs="$pkgs $cross"
+fi
 
 missing=""
 for p in $pkgs; do
@@ -30,6 +37,13 @@ if [ -n "$missing" ]; then
     echo "setup: installing$missing"
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
+    # arm64 packages need the architecture enabled before the update.
+    case "$missing" in
+    *:arm64*)
+        dpkg --print-foreign-architectures | grep -qx arm64 ||
+            $sudo dpkg --add-architecture arm64
+        ;;
+    esac
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 fi
@@ -46,4 +60,8 @@ if [ "$job" = main ]; then
 else
     cd "$build"
     ctest --output-on-failure -L fast -j "$jobs"
+    cd "$OLDPWD"
+    if [ -n "$cross" ]; then
+        JOBS=$jobs tests/aarch64.sh "${AARCH64_BUILD_DIR:-build-aarch64}"
+    fi
 fi

@@ -40,4 +40,18 @@ static inline opk_ctx *test_ctx(opk_backend b, int threads)
     return ctx;
 }
 
+/* Case count for a randomized test: n times OPK_TEST_SCALE (a positive
+ * number, default 1), at least 1. Lets a slow emulated run (QEMU) shrink
+ * the randomized loops instead of skipping them; exhaustive checks belong
+ * under the ctest label `slow` instead. */
+static inline unsigned long test_scaled(unsigned long n)
+{
+    const char *s = getenv("OPK_TEST_SCALE");
+    double f = s ? strtod(s, NULL) : 1.0;
+    if (!(f > 0.0))
+        f = 1.0;
+    double k = (double)n * f;
+    return k < 1.0 ? 1 : (unsigned long)k;
+}
+
 #endif

@@ -1,6 +1,7 @@
 # Compiles and runs the first ```c block of README.md against the built
 # library, so the documented example cannot rot.
 # -DREADME=… -DWORK=… -DCC=… -DINC=… -DLIB=<path of libopk.so>
+# [-DEMU="emulator args"] (cross builds run the example through it)
 file(READ "${README}" text)
 string(FIND "${text}" "```c\n" start)
 if(start LESS 0)
@@ -19,7 +20,8 @@ execute_process(COMMAND ${CC} -std=c11 -Wall -Wextra -Werror -I${INC} example.c
 if(rc)
   message(FATAL_ERROR "the README example does not compile")
 endif()
-execute_process(COMMAND ./example WORKING_DIRECTORY "${WORK}" RESULT_VARIABLE rc
+separate_arguments(emu UNIX_COMMAND "${EMU}")
+execute_process(COMMAND ${emu} ./example WORKING_DIRECTORY "${WORK}" RESULT_VARIABLE rc
                 OUTPUT_VARIABLE out)
 message(STATUS "${out}")
 if(rc OR NOT out MATCHES "y\\[0\\] = 0.090031, y\\[5\\] = 0, hash")

@@ -36,6 +36,9 @@ int main(void)
                   best == OPK_BACKEND_AVX512,
               "auto skipped %s", opk_backend_name((opk_backend)i));
     CHECK(opk_ctx_num_threads(ctx) >= 1, "threads");
+    /* On AArch64 NEON (baseline there) is the best CPU ISA when built in. */
+    CHECK(!opk_backend_available(OPK_BACKEND_NEON) || best == OPK_BACKEND_NEON,
+          "auto picked %s, not neon", opk_backend_name(best));
     opk_ctx_destroy(ctx);
 
     setenv("OPK_BACKEND", "scalar", 1);

@@ -6,6 +6,7 @@
  *   (the first differing element is reported);
  * - identical for 1, 2, 3 and 7 threads;
  * - every special row, in place, padded ld, zero sizes;
+ * - no access past the end of X or Y (guard pages), for every tail length;
  * - every argument error returns its status, names the argument, and leaves
  *   the output untouched. */
 #include <float.h>
@@ -15,6 +16,7 @@
 
 #include "backends.h"
 #include "check.h"
+#include "guard.h"
 #include "opk.h"
 #include "refdouble.h"
 
@@ -115,7 +117,8 @@ static void test_bit_identity_random(void)
                                   47, 63, 64, 65, 100, 127, 129, 257, 1000};
     const size_t nd = sizeof dims / sizeof dims[0];
     static const float betas[] = {1.0f, 0.5f, -1.7f, 3.0f, 1e-3f};
-    for (uint64_t t = 0; t < 240; t++) {
+    const uint64_t ncases = test_scaled(240); /* OPK_TEST_SCALE */
+    for (uint64_t t = 0; t < ncases; t++) {
         uint64_t r = opk_rand(4242, t);
         size_t rows = dims[r % nd], cols = dims[(r >> 8) % nd];
         size_t pad = (r >> 16) % 4, off = (r >> 20) % 4; /* floats */
@@ -227,6 +230,32 @@ static void test_special_rows(void)
                 }
 }
 
+/* X and Y end at a guard page: a read or write past the last element of
+ * the last row crashes the test. Tails of every length 1..33. */
+static void test_guard_pages(void)
+{
+    for (int bi = 0; bi < nbackends; bi++)
+        for (size_t cols = 1; cols <= 33; cols++)
+            for (int v = 0; v < 8; v++) {
+                size_t rows = v & 1 ? 3 : 1, n = rows * cols;
+                opk_axis axis = (opk_axis)((v >> 1) & 1);
+                int log = (v >> 2) & 1, inplace = cols % 5 == 0;
+                guarded gx, gy;
+                if (guarded_alloc(&gx, n) || guarded_alloc(&gy, n)) {
+                    CHECK(0, "cannot allocate guarded buffers");
+                    return;
+                }
+                make_data(gx.data, rows, cols, cols, 500 + cols, 0);
+                float *y = inplace ? gx.data : gy.data;
+                int st = run(backends[bi], 1, gx.data, cols, y, cols, rows,
+                             cols, 1.0f, axis, log ? OPK_LOG : 0);
+                CHECK(st == OPK_OK && (log ? y[n - 1] <= 0.0f : y[n - 1] >= 0.0f),
+                      "%s guarded %zux%zu axis %d log %d",
+                      opk_backend_name(backends[bi]), rows, cols, (int)axis, log);
+                guarded_free(&gx), guarded_free(&gy);
+            }
+}
+
 static void test_zero_sizes(void)
 {
     for (int bi = 0; bi < nbackends; bi++) {
@@ -315,6 +344,7 @@ int main(void)
     test_bit_identity_random();
     test_threads();
     test_special_rows();
+    test_guard_pages();
     test_zero_sizes();
     test_argument_errors();
     return check_summary("test_softmax");
