@@ -82,8 +82,10 @@ static void row_update(const opk_sinkhorn_job *jb, size_t i, float *cmax)
 }
 
 void opk_sinkhorn_rows_scalar(const opk_sinkhorn_job *jb, size_t r0,
-                              size_t r1, unsigned mode, float *cmax)
+                              size_t r1, unsigned mode, float *cmax,
+                              float *scratch)
 {
+    (void)scratch;
     for (size_t i = r0; i < r1; i++) {
         if (mode & (OPK_SK_CHECK | OPK_SK_PLAN))
             jb->r[i] = row_check(jb, i,
@@ -178,7 +180,7 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
             if (it == max_iter) { /* the last check; P with it */
                 unsigned mode = OPK_SK_CHECK | (jb.p ? OPK_SK_PLAN : 0u);
                 if (r0 < r1)
-                    ops->sinkhorn_rows(&jb, r0, r1, mode, part);
+                    ops->sinkhorn_rows(&jb, r0, r1, mode, part, colscr);
 #pragma omp barrier
 #pragma omp single
                 {
@@ -192,7 +194,7 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
             if (r0 < r1)
                 ops->sinkhorn_rows(&jb, r0, r1,
                                    OPK_SK_UPDATE | (pending ? OPK_SK_CHECK : 0u),
-                                   part);
+                                   part, colscr);
 #pragma omp barrier
             if (pending) {
 #pragma omp single
@@ -219,7 +221,7 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
             pending = it % every == 0 || it == max_iter;
         }
         if (!planned && jb.p && r0 < r1) /* converged: P from the final f, g */
-            ops->sinkhorn_rows(&jb, r0, r1, OPK_SK_PLAN, part);
+            ops->sinkhorn_rows(&jb, r0, r1, OPK_SK_PLAN, part, colscr);
 #pragma omp single nowait
         {
             iterations = it;

@@ -92,11 +92,14 @@ ALWAYS_INLINE void plan16(half2 t, half2 gv, __m256 vfo, float *e, float *p,
     }
 }
 
-/* Sweep 1: M = max_j fl(t_ij + g_j); with `check` also the lane16 sum of
- * P_ij = E(fl(fl(t_ij + fo) + g_j)) (fo the old f_i) into *rsum. */
-ALWAYS_INLINE float sweep_max(int check, const float *s, const float *g,
-                              size_t m, __m256 vb, float fo, float *ebuf,
-                              float *rsum)
+/* Sweep 1: t_j = fl(beta * s_j) into tbuf (the next sweeps read t instead
+ * of recomputing it) and M = max_j fl(t_j + g_j). `clean`: no g_j is NaN or
+ * +inf, so no u is NaN and a plain max will do (maxps(u, acc) keeps acc
+ * when either is NaN). With `check` also the lane16 sum of
+ * P_ij = E(fl(fl(t_j + fo) + g_j)) (fo the old f_i) into *rsum. */
+ALWAYS_INLINE float sweep_max(int check, int clean, const float *s,
+                              const float *g, size_t m, __m256 vb, float fo,
+                              float *tbuf, float *ebuf, float *rsum)
 {
     v8_max mx;
     v8_max_init(&mx);
@@ -108,8 +111,13 @@ ALWAYS_INLINE float sweep_max(int check, const float *s, const float *g,
         for (size_t j = b; j < be; j += 16) {
             size_t c = be - j < 16 ? be - j : 16;
             half2 t = t16(s + j, vb, c), gv = ld16(g + j, c);
+            _mm256_store_ps(tbuf + j, t.lo);
+            _mm256_store_ps(tbuf + j + 8, t.hi);
             half2 u = {_mm256_add_ps(t.lo, gv.lo), _mm256_add_ps(t.hi, gv.hi)};
-            max_add16(&mx, u, c);
+            if (clean && c == 16)
+                mx.m = _mm256_max_ps(u.hi, _mm256_max_ps(u.lo, mx.m));
+            else
+                max_add16(&mx, u, c);
             if (check)
                 plan16(t, gv, vfo, ebuf + (j - b), NULL, c);
         }
@@ -121,9 +129,11 @@ ALWAYS_INLINE float sweep_max(int check, const float *s, const float *g,
     return v8_max_result(&mx);
 }
 
-/* Sweep 2: lane16 sum of E(fl(fl(t_ij + g_j) - M)). */
-static float sweep_sum(const float *s, const float *g, size_t m, __m256 vb,
-                       float M, float *ebuf)
+/* Sweep 2: lane16 sum of E(fl(fl(t_j + g_j) - M)). Meanwhile the next row
+ * is prefetched into L2 (one line per chunk), so that sweep 1 of the next
+ * row does not wait on memory. */
+static float sweep_sum(const float *tbuf, const float *g, size_t m, float M,
+                       float *ebuf, const float *next)
 {
     v8_lane16 acc;
     v8_lane16_init(&acc);
@@ -132,26 +142,36 @@ static float sweep_sum(const float *s, const float *g, size_t m, __m256 vb,
         size_t be = m - b < BLOCK ? m : b + BLOCK;
         for (size_t j = b; j < be; j += 16) {
             size_t c = be - j < 16 ? be - j : 16;
-            half2 t = t16(s + j, vb, c), gv = ld16(g + j, c);
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            half2 gv = ld16(g + j, c);
             float *e = ebuf + (j - b);
-            _mm256_store_ps(e, v8_E(_mm256_sub_ps(_mm256_add_ps(t.lo, gv.lo), vm)));
-            _mm256_store_ps(e + 8,
-                            v8_E(_mm256_sub_ps(_mm256_add_ps(t.hi, gv.hi), vm)));
+            __m256 u0 = _mm256_add_ps(_mm256_load_ps(tbuf + j), gv.lo);
+            _mm256_store_ps(e, v8_E(_mm256_sub_ps(u0, vm)));
+            __m256 u1 = _mm256_add_ps(_mm256_load_ps(tbuf + j + 8), gv.hi);
+            _mm256_store_ps(e + 8, v8_E(_mm256_sub_ps(u1, vm)));
         }
         sum_block(&acc, ebuf, be - b);
     }
     return v8_lane16_result(&acc);
 }
 
-/* Sweep 3: cmax_j = max(cmax_j, fl(t_ij + f)). */
-static void sweep_cmax(const float *s, float *cmax, size_t m, __m256 vb,
-                       float f)
+/* Sweep 3: cmax_j = max(cmax_j, fl(t_j + f)). A NaN already in cmax_j
+ * stays (maxps returns its second operand on NaN); u can be NaN only if f
+ * is NaN or +inf, and then the NaN-aware max is used. */
+static void sweep_cmax(const float *tbuf, float *cmax, size_t m, float f)
 {
     const __m256 vf = _mm256_set1_ps(f);
-    for (size_t j = 0; j < m; j += 8) {
-        size_t c = m - j < 8 ? m - j : 8;
-        __m256 u = _mm256_add_ps(_mm256_mul_ps(vb, ld8(s + j, c)), vf);
-        st8(cmax + j, max_nan(ld8(cmax + j, c), u), c);
+    const int clean = f == f && f != INFINITY;
+    size_t j = 0;
+    for (; j + 8 <= m; j += 8) {
+        __m256 u = _mm256_add_ps(_mm256_load_ps(tbuf + j), vf);
+        __m256 c = _mm256_loadu_ps(cmax + j);
+        _mm256_storeu_ps(cmax + j, clean ? _mm256_max_ps(u, c) : max_nan(c, u));
+    }
+    if (j < m) {
+        __m256 u = _mm256_add_ps(_mm256_load_ps(tbuf + j), vf);
+        v8_store_n(cmax + j, max_nan(v8_load_n(cmax + j, m - j), u), m - j);
     }
 }
 
@@ -174,12 +194,28 @@ static float row_check(const float *s, const float *g, size_t m, __m256 vb,
     return v8_lane16_result(&acc);
 }
 
+/* 1 if no g_j is NaN or +inf. */
+static int g_clean(const float *g, size_t m)
+{
+    const __m256 inf = _mm256_set1_ps(INFINITY);
+    __m256 bad = _mm256_setzero_ps();
+    for (size_t j = 0; j < m; j += 8) {
+        size_t c = m - j < 8 ? m - j : 8;
+        __m256 k = _mm256_castsi256_ps(v8_mask_n(c));
+        bad = _mm256_or_ps(bad, _mm256_and_ps(k, _mm256_cmp_ps(ld8(g + j, c), inf,
+                                                               _CMP_NLT_UQ)));
+    }
+    return _mm256_movemask_ps(bad) == 0;
+}
+
 void opk_sinkhorn_rows_avx2(const opk_sinkhorn_job *jb, size_t r0, size_t r1,
-                            unsigned mode, float *cmax)
+                            unsigned mode, float *cmax, float *scratch)
 {
     const size_t m = jb->cols;
     const __m256 vb = _mm256_set1_ps(jb->beta);
     float ebuf[BLOCK] __attribute__((aligned(32)));
+    float *tbuf = scratch;
+    const int clean = (mode & OPK_SK_UPDATE) && g_clean(jb->g, m);
     for (size_t i = r0; i < r1; i++) {
         const float *s = jb->s + i * jb->lds;
         float *p = mode & OPK_SK_PLAN ? jb->p + i * jb->ldp : NULL;
@@ -194,14 +230,20 @@ void opk_sinkhorn_rows_avx2(const opk_sinkhorn_job *jb, size_t r0, size_t r1,
             jb->fnew[i] = -INFINITY;
             continue;
         }
-        float M = check ? sweep_max(1, s, jb->g, m, vb, jb->f[i], ebuf, &jb->r[i])
-                        : sweep_max(0, s, jb->g, m, vb, 0.0f, ebuf, NULL);
+        float fo = jb->f[i], *r = &jb->r[i], M;
+        if (check)
+            M = clean ? sweep_max(1, 1, s, jb->g, m, vb, fo, tbuf, ebuf, r)
+                      : sweep_max(1, 0, s, jb->g, m, vb, fo, tbuf, ebuf, r);
+        else
+            M = clean ? sweep_max(0, 1, s, jb->g, m, vb, fo, tbuf, ebuf, r)
+                      : sweep_max(0, 0, s, jb->g, m, vb, fo, tbuf, ebuf, r);
         float lse = M == -INFINITY
                         ? -INFINITY
-                        : M + opk_Lg(sweep_sum(s, jb->g, m, vb, M, ebuf));
+                        : M + opk_Lg(sweep_sum(tbuf, jb->g, m, M, ebuf,
+                                               i + 1 < r1 ? s + jb->lds : NULL));
         float f = jb->la[i] - lse;
         jb->fnew[i] = f;
-        sweep_cmax(s, cmax, m, vb, f);
+        sweep_cmax(tbuf, cmax, m, f);
     }
 }
 
@@ -219,9 +261,13 @@ void opk_sinkhorn_cols_avx2(const opk_sinkhorn_job *jb, size_t c0, size_t c1,
         if (fi == -INFINITY) /* as the scalar reference: adds +0 or is */
             continue;        /* discarded */
         const float *s = jb->s + i * jb->lds + c0;
+        /* Two rows ahead, one line per 16 floats: memory keeps streaming. */
+        const float *ahead = i + 2 < jb->rows ? s + 2 * jb->lds : s;
         const __m256 vf = _mm256_set1_ps(fi);
         for (size_t c = 0; c < w; c += 8) {
             size_t n = w - c < 8 ? w - c : 8;
+            if ((c & 15) == 0)
+                _mm_prefetch((const char *)(ahead + c), _MM_HINT_T0);
             __m256 u = _mm256_add_ps(_mm256_mul_ps(vb, ld8(s + c, n)), vf);
             __m256 e = v8_E(_mm256_sub_ps(u, ld8(cm + c, n)));
             _mm256_store_ps(sum + c, _mm256_add_ps(_mm256_load_ps(sum + c), e));

@@ -44,11 +44,14 @@ ALWAYS_INLINE void sum_block(v16_lane16 *acc, const float *ebuf, size_t len)
         v16_lane16_add_n(acc, _mm512_load_ps(ebuf + k), len - k);
 }
 
-/* Sweep 1: M = max_j fl(t_ij + g_j); with `check` also the lane16 sum of
- * P_ij = E(fl(fl(t_ij + fo) + g_j)) (fo the old f_i) into *rsum. */
-ALWAYS_INLINE float sweep_max(int check, const float *s, const float *g,
-                              size_t m, __m512 vb, float fo, float *ebuf,
-                              float *rsum)
+/* Sweep 1: t_j = fl(beta * s_j) into tbuf (the next sweeps read t instead
+ * of recomputing it) and M = max_j fl(t_j + g_j). `clean`: no g_j is NaN or
+ * +inf, so no u is NaN and a plain max will do (maxps(u, acc) keeps acc
+ * when either is NaN). With `check` also the lane16 sum of
+ * P_ij = E(fl(fl(t_j + fo) + g_j)) (fo the old f_i) into *rsum. */
+ALWAYS_INLINE float sweep_max(int check, int clean, const float *s,
+                              const float *g, size_t m, __m512 vb, float fo,
+                              float *tbuf, float *ebuf, float *rsum)
 {
     v16_max mx;
     v16_max_init(&mx);
@@ -60,10 +63,15 @@ ALWAYS_INLINE float sweep_max(int check, const float *s, const float *g,
         for (size_t j = b; j < be; j += 16) {
             size_t c = be - j < 16 ? be - j : 16;
             __m512 t = t16(s + j, vb, c), gv = ld16(g + j, c);
-            if (c == 16)
-                v16_max_add(&mx, _mm512_add_ps(t, gv));
+            _mm512_store_ps(tbuf + j, t);
+            __m512 u = _mm512_add_ps(t, gv);
+            if (clean)
+                mx.m = c == 16 ? _mm512_max_ps(u, mx.m)
+                               : _mm512_mask_max_ps(mx.m, v16_mask_n(c), u, mx.m);
+            else if (c == 16)
+                v16_max_add(&mx, u);
             else
-                v16_max_add_n(&mx, _mm512_add_ps(t, gv), c);
+                v16_max_add_n(&mx, u, c);
             if (check) {
                 __m512 e = v16_E(_mm512_add_ps(_mm512_add_ps(t, vfo), gv));
                 _mm512_store_ps(ebuf + (j - b), e);
@@ -77,9 +85,11 @@ ALWAYS_INLINE float sweep_max(int check, const float *s, const float *g,
     return v16_max_result(&mx);
 }
 
-/* Sweep 2: lane16 sum of E(fl(fl(t_ij + g_j) - M)). */
-static float sweep_sum(const float *s, const float *g, size_t m, __m512 vb,
-                       float M, float *ebuf)
+/* Sweep 2: lane16 sum of E(fl(fl(t_j + g_j) - M)). Meanwhile the next row
+ * is prefetched into L2 (one line per chunk), so that sweep 1 of the next
+ * row does not wait on memory. */
+static float sweep_sum(const float *tbuf, const float *g, size_t m, float M,
+                       float *ebuf, const float *next)
 {
     v16_lane16 acc;
     v16_lane16_init(&acc);
@@ -88,7 +98,9 @@ static float sweep_sum(const float *s, const float *g, size_t m, __m512 vb,
         size_t be = m - b < BLOCK ? m : b + BLOCK;
         for (size_t j = b; j < be; j += 16) {
             size_t c = be - j < 16 ? be - j : 16;
-            __m512 u = _mm512_add_ps(t16(s + j, vb, c), ld16(g + j, c));
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m512 u = _mm512_add_ps(_mm512_load_ps(tbuf + j), ld16(g + j, c));
             _mm512_store_ps(ebuf + (j - b), v16_E(_mm512_sub_ps(u, vm)));
         }
         sum_block(&acc, ebuf, be - b);
@@ -96,18 +108,21 @@ static float sweep_sum(const float *s, const float *g, size_t m, __m512 vb,
     return v16_lane16_result(&acc);
 }
 
-/* Sweep 3: cmax_j = max(cmax_j, fl(t_ij + f)). */
-static void sweep_cmax(const float *s, float *cmax, size_t m, __m512 vb,
-                       float f)
+/* Sweep 3: cmax_j = max(cmax_j, fl(t_j + f)). A NaN already in cmax_j
+ * stays (maxps returns its second operand on NaN); u can be NaN only if f
+ * is NaN or +inf, and then the NaN-aware max is used. */
+static void sweep_cmax(const float *tbuf, float *cmax, size_t m, float f)
 {
     const __m512 vf = _mm512_set1_ps(f);
+    const int clean = f == f && f != INFINITY;
     size_t j = 0;
     for (; j + 16 <= m; j += 16) {
-        __m512 u = _mm512_add_ps(t16(s + j, vb, 16), vf);
-        _mm512_storeu_ps(cmax + j, max_nan(_mm512_loadu_ps(cmax + j), u));
+        __m512 u = _mm512_add_ps(_mm512_load_ps(tbuf + j), vf);
+        __m512 c = _mm512_loadu_ps(cmax + j);
+        _mm512_storeu_ps(cmax + j, clean ? _mm512_max_ps(u, c) : max_nan(c, u));
     }
     if (j < m) {
-        __m512 u = _mm512_add_ps(t16(s + j, vb, m - j), vf);
+        __m512 u = _mm512_add_ps(_mm512_load_ps(tbuf + j), vf);
         v16_store_n(cmax + j, max_nan(v16_load_n(cmax + j, m - j), u), m - j);
     }
 }
@@ -134,12 +149,28 @@ static float row_check(const float *s, const float *g, size_t m, __m512 vb,
     return v16_lane16_result(&acc);
 }
 
+/* 1 if no g_j is NaN or +inf. */
+static int g_clean(const float *g, size_t m)
+{
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    __mmask16 bad = 0;
+    for (size_t j = 0; j < m; j += 16) {
+        size_t c = m - j < 16 ? m - j : 16;
+        bad |= _mm512_mask_cmp_ps_mask(v16_mask_n(c), ld16(g + j, c), inf,
+                                       _CMP_NLT_UQ);
+    }
+    return bad == 0;
+}
+
 void opk_sinkhorn_rows_avx512(const opk_sinkhorn_job *jb, size_t r0,
-                              size_t r1, unsigned mode, float *cmax)
+                              size_t r1, unsigned mode, float *cmax,
+                              float *scratch)
 {
     const size_t m = jb->cols;
     const __m512 vb = _mm512_set1_ps(jb->beta);
     float ebuf[BLOCK] __attribute__((aligned(64)));
+    float *tbuf = scratch;
+    const int clean = (mode & OPK_SK_UPDATE) && g_clean(jb->g, m);
     for (size_t i = r0; i < r1; i++) {
         const float *s = jb->s + i * jb->lds;
         float *p = mode & OPK_SK_PLAN ? jb->p + i * jb->ldp : NULL;
@@ -154,14 +185,20 @@ void opk_sinkhorn_rows_avx512(const opk_sinkhorn_job *jb, size_t r0,
             jb->fnew[i] = -INFINITY;
             continue;
         }
-        float M = check ? sweep_max(1, s, jb->g, m, vb, jb->f[i], ebuf, &jb->r[i])
-                        : sweep_max(0, s, jb->g, m, vb, 0.0f, ebuf, NULL);
+        float fo = jb->f[i], *r = &jb->r[i], M;
+        if (check)
+            M = clean ? sweep_max(1, 1, s, jb->g, m, vb, fo, tbuf, ebuf, r)
+                      : sweep_max(1, 0, s, jb->g, m, vb, fo, tbuf, ebuf, r);
+        else
+            M = clean ? sweep_max(0, 1, s, jb->g, m, vb, fo, tbuf, ebuf, r)
+                      : sweep_max(0, 0, s, jb->g, m, vb, fo, tbuf, ebuf, r);
         float lse = M == -INFINITY
                         ? -INFINITY
-                        : M + opk_Lg(sweep_sum(s, jb->g, m, vb, M, ebuf));
+                        : M + opk_Lg(sweep_sum(tbuf, jb->g, m, M, ebuf,
+                                               i + 1 < r1 ? s + jb->lds : NULL));
         float f = jb->la[i] - lse;
         jb->fnew[i] = f;
-        sweep_cmax(s, cmax, m, vb, f);
+        sweep_cmax(tbuf, cmax, m, f);
     }
 }
 
@@ -179,9 +216,12 @@ void opk_sinkhorn_cols_avx512(const opk_sinkhorn_job *jb, size_t c0,
         if (fi == -INFINITY) /* as the scalar reference: adds +0 or is */
             continue;        /* discarded */
         const float *s = jb->s + i * jb->lds + c0;
+        /* Two rows ahead, one line per vector: memory keeps streaming. */
+        const float *ahead = i + 2 < jb->rows ? s + 2 * jb->lds : s;
         const __m512 vf = _mm512_set1_ps(fi);
         size_t c = 0;
         for (; c + 16 <= w; c += 16) {
+            _mm_prefetch((const char *)(ahead + c), _MM_HINT_T0);
             __m512 u = _mm512_add_ps(t16(s + c, vb, 16), vf);
             __m512 e = v16_E(_mm512_sub_ps(u, _mm512_loadu_ps(cm + c)));
             _mm512_store_ps(sum + c, _mm512_add_ps(_mm512_load_ps(sum + c), e));
