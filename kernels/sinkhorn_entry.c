@@ -134,8 +134,8 @@ static opk_status scan_scores(const opk_ctx *ctx, const opk_sk_problem *pb,
     for (size_t j = 0; j < m; j++)
         bmask[j] = sc->lb[j] == -INFINITY ? -INFINITY : 0.0f;
     /* ... and their findings in the (not yet used) column-pass scratch. */
-    scan_result *res0 = (scan_result *)sc->colscr;
-    const size_t rld = sc->colscr_ld * sizeof(float) / sizeof(scan_result);
+    scan_result *res0 = (scan_result *)sc->scr;
+    const size_t rld = sc->scr_ld * sizeof(float) / sizeof(scan_result);
     memset(flags, 0, (size_t)nt * fld * sizeof(int));
     int used = 1;
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -187,8 +187,8 @@ static opk_status alloc_scratch(const opk_ctx *ctx, size_t n, size_t m,
     const size_t n16 = (n + 15) & ~(size_t)15, m16 = (m + 15) & ~(size_t)15;
     const size_t nt = (size_t)sc->nt;
     sc->part_ld = m16;
-    sc->colscr_ld = m16 + 64;
-    size_t total = 4 * n16 + 3 * m16 + nt * (sc->part_ld + sc->colscr_ld);
+    sc->scr_ld = m16 + 64;
+    size_t total = 4 * n16 + 3 * m16 + nt * (sc->part_ld + sc->scr_ld);
     float *mem = total < SIZE_MAX / sizeof(float)
                      ? opk_alloc(total * sizeof(float))
                      : NULL;
@@ -205,7 +205,7 @@ static opk_status alloc_scratch(const opk_ctx *ctx, size_t n, size_t m,
     sc->g = mem, mem += m16;
     sc->cmax = mem, mem += m16;
     sc->parts = mem, mem += nt * sc->part_ld;
-    sc->colscr = mem;
+    sc->scr = mem;
     return OPK_OK;
 }
 
