@@ -136,11 +136,13 @@ typedef struct blocks {
 
 static blocks make_blocks(size_t n, size_t m, int nt)
 {
-    blocks b = {n, m, n / (8 * (size_t)nt), 0, 0, 0};
+    /* 8 row blocks per thread, of at least 16 rows (a kernel call has a
+     * fixed cost of O(m)); one block with one thread. */
+    blocks b = {n, m, nt == 1 ? n : n / (8 * (size_t)nt), 0, 0, 0};
     size_t units = (m + OPK_COL_ALIGN - 1) / OPK_COL_ALIGN;
     size_t per = (units + (size_t)nt - 1) / (size_t)nt;
-    if (b.rows_per < 1)
-        b.rows_per = 1;
+    if (b.rows_per < 16)
+        b.rows_per = n < 16 ? (n ? n : 1) : 16;
     b.cols_per = (per < 1 ? 1 : per) * OPK_COL_ALIGN;
     b.nr = (n + b.rows_per - 1) / b.rows_per;
     b.nc = (m + b.cols_per - 1) / b.cols_per;
