@@ -1,15 +1,15 @@
 /* Sinkhorn (SPEC 3.2): the scalar reference passes and the solver that
- * drives any backend's passes (argument checks are in sinkhorn_check.c).
+ * drives any backend's passes (argument checks: sinkhorn_entry.c).
  *
  * Passes over S per iteration: 2.
- *   row pass    (blocks of rows shared out to threads): M_i, the lane16 sum and the new
- *               f_i, then, while the row is in cache, the column maxima of
- *               fl(t_ij + f_i) that the column update needs (max ignores
- *               order, so per-thread partial maxima are merged afterwards);
- *               after a check iteration the same pass also computes the row
- *               sums of P for the error (old f, current g).
- *   column pass (blocks of columns shared out to threads, rows streamed in
- *               ascending order, so each column's sum is seq): g_j.
+ *   row pass    (blocks of rows handed out to threads): M_i, the lane16 sum
+ *               and the new f_i, then, while the row is in cache, the
+ *               column maxima of fl(t_ij + f_i) that the column update needs
+ *               (max ignores order, so per-thread partial maxima are merged
+ *               afterwards); after a check iteration the same pass also
+ *               computes the row sums of P for the error (old f, current g).
+ *   column pass (a block of columns per thread, rows streamed in ascending
+ *               order, so each column's sum is seq): g_j.
  * Plus one validation pass before the first iteration and, at the end, one
  * row pass for the error (when max_iter is reached) or for P (when asked
  * for after convergence). The error of iteration k is thus computed in the
