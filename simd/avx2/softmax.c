@@ -32,43 +32,43 @@ static float row_max(const float *x, size_t n, __m256 vb)
     return v8_max_result(&a0);
 }
 
-/* Pass 2: s = lane16(E(t - m)); e kept in ebuf (when given) for pass 3.
- * next (may be NULL): the following row, prefetched into L2 meanwhile so
- * memory keeps streaming while this row computes. */
+/* Pass 2: e = E(t - m) into ebuf (padded to 16), s = lane16(e). The sum
+ * runs behind the exps in blocks: every ymm register is caller-saved, so
+ * accumulators live across the SLEEF calls would go through memory each
+ * call. next (may be NULL): the following row, prefetched into L2 meanwhile
+ * so memory keeps streaming while this row computes. */
+#define SUM_BLOCK 256
 static float row_sum(const float *x, size_t n, __m256 vb, __m256 vm,
                      float *ebuf, const float *next)
 {
     v8_lane16 s;
     v8_lane16_init(&s);
-    size_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        if (next)
-            _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
-        __m256 t0 = _mm256_mul_ps(vb, _mm256_loadu_ps(x + j));
-        __m256 t1 = _mm256_mul_ps(vb, _mm256_loadu_ps(x + j + 8));
-        __m256 e0 = v8_E(_mm256_sub_ps(t0, vm));
-        __m256 e1 = v8_E(_mm256_sub_ps(t1, vm));
-        v8_lane16_add(&s, e0, e1);
-        if (ebuf) {
-            _mm256_store_ps(ebuf + j, e0);
-            _mm256_store_ps(ebuf + j + 8, e1);
+    for (size_t b = 0; b < n; b += SUM_BLOCK) {
+        size_t be = n - b < SUM_BLOCK ? n : b + SUM_BLOCK, j = b;
+        for (; j + 16 <= be; j += 16) {
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m256 t0 = _mm256_mul_ps(vb, _mm256_loadu_ps(x + j));
+            _mm256_store_ps(ebuf + j, v8_E(_mm256_sub_ps(t0, vm)));
+            __m256 t1 = _mm256_mul_ps(vb, _mm256_loadu_ps(x + j + 8));
+            _mm256_store_ps(ebuf + j + 8, v8_E(_mm256_sub_ps(t1, vm)));
         }
-    }
-    if (j < n) {
-        size_t c = n - j, c1 = c > 8 ? c - 8 : 0;
-        if (next)
-            _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
-        __m256 t0 = _mm256_mul_ps(vb, v8_load_n(x + j, c));
-        __m256 e0 = v8_E(_mm256_sub_ps(t0, vm)), e1 = _mm256_setzero_ps();
-        if (c1) {
-            __m256 t1 = _mm256_mul_ps(vb, v8_load_n(x + j + 8, c1));
-            e1 = v8_E(_mm256_sub_ps(t1, vm));
+        if (j < be) {
+            size_t c = be - j;
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m256 t0 = _mm256_mul_ps(vb, v8_load_n(x + j, c));
+            _mm256_store_ps(ebuf + j, v8_E(_mm256_sub_ps(t0, vm)));
+            if (c > 8) {
+                __m256 t1 = _mm256_mul_ps(vb, v8_load_n(x + j + 8, c - 8));
+                _mm256_store_ps(ebuf + j + 8, v8_E(_mm256_sub_ps(t1, vm)));
+            }
         }
-        v8_lane16_add_n(&s, e0, e1, c);
-        if (ebuf) { /* scratch is padded to 16 */
-            _mm256_store_ps(ebuf + j, e0);
-            _mm256_store_ps(ebuf + j + 8, e1);
-        }
+        for (j = b; j + 16 <= be; j += 16)
+            v8_lane16_add(&s, _mm256_load_ps(ebuf + j), _mm256_load_ps(ebuf + j + 8));
+        if (j < be) /* lanes past the end are masked off (ebuf is padded) */
+            v8_lane16_add_n(&s, _mm256_load_ps(ebuf + j),
+                            _mm256_load_ps(ebuf + j + 8), be - j);
     }
     return v8_lane16_result(&s);
 }
@@ -135,7 +135,7 @@ void opk_softmax_rows_avx2(const opk_softmax_job *jb, size_t r0, size_t r1,
         }
         const __m256 vm = _mm256_set1_ps(m);
         const float *next = i + 1 < r1 ? x + jb->ldx : NULL;
-        float s = row_sum(x, n, vb, vm, jb->log ? NULL : scratch, next);
+        float s = row_sum(x, n, vb, vm, scratch, next);
         if (jb->log) {
             __m256 ls = v8_Lg(_mm256_set1_ps(s));
             row_store(1, x, scratch, y, n, vb, vm, ls, nt);

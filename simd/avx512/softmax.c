@@ -31,32 +31,35 @@ static float row_max(const float *x, size_t n, __m512 vb)
     return v16_max_result(&a0);
 }
 
-/* Pass 2: s = lane16(E(t - m)); e kept in ebuf (when given) for pass 3.
- * next (may be NULL): the following row, prefetched into L2 meanwhile so
- * memory keeps streaming while this row computes. */
+/* Pass 2: e = E(t - m) into ebuf (padded to 16), s = lane16(e). The sum
+ * runs behind the exps in blocks: every zmm register is caller-saved, so
+ * an accumulator live across the SLEEF calls would go through memory each
+ * call. next (may be NULL): the following row, prefetched into L2 meanwhile
+ * so memory keeps streaming while this row computes. */
+#define SUM_BLOCK 256
 static float row_sum(const float *x, size_t n, __m512 vb, __m512 vm,
                      float *ebuf, const float *next)
 {
     v16_lane16 s;
     v16_lane16_init(&s);
-    size_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        if (next)
-            _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
-        __m512 t = _mm512_mul_ps(vb, _mm512_loadu_ps(x + j));
-        __m512 e = v16_E(_mm512_sub_ps(t, vm));
-        v16_lane16_add(&s, e);
-        if (ebuf)
-            _mm512_store_ps(ebuf + j, e);
-    }
-    if (j < n) {
-        if (next)
-            _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
-        __m512 t = _mm512_mul_ps(vb, v16_load_n(x + j, n - j));
-        __m512 e = v16_E(_mm512_sub_ps(t, vm));
-        v16_lane16_add_n(&s, e, n - j);
-        if (ebuf)
-            _mm512_store_ps(ebuf + j, e); /* scratch is padded to 16 */
+    for (size_t b = 0; b < n; b += SUM_BLOCK) {
+        size_t be = n - b < SUM_BLOCK ? n : b + SUM_BLOCK, j = b;
+        for (; j + 16 <= be; j += 16) {
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m512 t = _mm512_mul_ps(vb, _mm512_loadu_ps(x + j));
+            _mm512_store_ps(ebuf + j, v16_E(_mm512_sub_ps(t, vm)));
+        }
+        if (j < be) {
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m512 t = _mm512_mul_ps(vb, v16_load_n(x + j, be - j));
+            _mm512_store_ps(ebuf + j, v16_E(_mm512_sub_ps(t, vm)));
+        }
+        for (j = b; j + 16 <= be; j += 16)
+            v16_lane16_add(&s, _mm512_load_ps(ebuf + j));
+        if (j < be)
+            v16_lane16_add_n(&s, _mm512_load_ps(ebuf + j), be - j);
     }
     return v16_lane16_result(&s);
 }
@@ -123,7 +126,7 @@ void opk_softmax_rows_avx512(const opk_softmax_job *jb, size_t r0, size_t r1,
         }
         const __m512 vm = _mm512_set1_ps(m);
         const float *next = i + 1 < r1 ? x + jb->ldx : NULL;
-        float s = row_sum(x, n, vb, vm, jb->log ? NULL : scratch, next);
+        float s = row_sum(x, n, vb, vm, scratch, next);
         if (jb->log) {
             __m512 ls = v16_Lg(_mm512_set1_ps(s));
             row_store(1, x, scratch, y, n, vb, vm, ls, nt);
