@@ -3,6 +3,7 @@
  * Columns: 16 columns per vector, seq sum over ascending rows. */
 #include <stdint.h>
 
+#include "../../kernels/common.h"
 #include "../cache.h"
 #include "../softmax_classes.h"
 #include "kernels.h"
@@ -44,18 +45,74 @@ static float row_max_t(const float *x, size_t n, float beta)
     return opk_sm_max_t(beta, beta < 0 ? row_extreme(1, x, n) : row_extreme(0, x, n));
 }
 
+/* Pass 3 of a row, deferred: its stores are spread over the next row's
+ * exps (pass 2), so memory writes overlap compute instead of stalling in a
+ * burst. Output blocks line up with SUM_BLOCK blocks of the next row. */
+#define SUM_BLOCK 256
+typedef struct out_row {
+    const float *x, *e; /* e: the row's E values (softmax) */
+    float *y;
+    size_t h;           /* elements before y is 64-byte aligned (nt), else 0 */
+    int nt;             /* streaming stores for the aligned body */
+    __m512 vm, vq;      /* m, and 1/s (softmax) or Lg(s) (log-softmax) */
+} out_row;
+
+/* Output values for elements j .. j+c-1 (c <= 16): softmax e * (1/s),
+ * log-softmax (t - m) - Lg(s) with t recomputed from x. */
+ALWAYS_INLINE __m512 out_val(int log, const out_row *o, size_t j, size_t c,
+                             __m512 vb)
+{
+    if (log) {
+        __m512 xv = c == 16 ? _mm512_loadu_ps(o->x + j) : v16_load_n(o->x + j, c);
+        return _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(vb, xv), o->vm), o->vq);
+    }
+    __m512 ev = c == 16 ? _mm512_loadu_ps(o->e + j) : v16_load_n(o->e + j, c);
+    return _mm512_mul_ps(ev, o->vq);
+}
+
+/* Writes output block k, [h + 256k, h + 256(k+1)) clipped to [0, n), block
+ * 0 starting at 0: the body is whole aligned vectors (streamed when nt);
+ * the unaligned head and the tail are masked, touching nothing else. */
+ALWAYS_INLINE void out_block(int log, const out_row *o, size_t n, size_t k,
+                             __m512 vb)
+{
+    size_t j = k ? o->h + SUM_BLOCK * k : 0, hi = o->h + SUM_BLOCK * (k + 1);
+    hi = hi < n ? hi : n;
+    if (j >= hi)
+        return;
+    if (k == 0 && o->h) {
+        size_t c = o->h < hi ? o->h : hi;
+        v16_store_n(o->y, out_val(log, o, 0, c, vb), c);
+        j = c;
+    }
+    if (o->nt)
+        for (; j + 16 <= hi; j += 16)
+            _mm512_stream_ps(o->y + j, out_val(log, o, j, 16, vb));
+    else
+        for (; j + 16 <= hi; j += 16)
+            _mm512_storeu_ps(o->y + j, out_val(log, o, j, 16, vb));
+    if (j < hi)
+        v16_store_n(o->y + j, out_val(log, o, j, hi - j, vb), hi - j);
+}
+
+ALWAYS_INLINE void out_all(int log, const out_row *o, size_t n, __m512 vb)
+{
+    for (size_t k = 0; k * SUM_BLOCK < n; k++)
+        out_block(log, o, n, k, vb);
+}
+
 /* Pass 2: e = E(t - m) into ebuf (padded to 16), s = lane16(e). The sum
  * runs behind the exps in blocks: every zmm register is caller-saved, so
  * an accumulator live across the SLEEF calls would go through memory each
- * call. next (may be NULL): the following row, prefetched into L2 meanwhile
- * so memory keeps streaming while this row computes. */
-#define SUM_BLOCK 256
-static float row_sum(const float *x, size_t n, __m512 vb, __m512 vm,
-                     float *ebuf, const float *next)
+ * call. Meanwhile the next row (next, may be NULL) is prefetched into L2
+ * and the previous row's output (prev, may be NULL) written. */
+ALWAYS_INLINE float row_sum(int log, const float *x, size_t n, __m512 vb,
+                            __m512 vm, float *ebuf, const float *next,
+                            const out_row *prev)
 {
     v16_lane16 s;
     v16_lane16_init(&s);
-    for (size_t b = 0; b < n; b += SUM_BLOCK) {
+    for (size_t b = 0, k = 0; b < n; b += SUM_BLOCK, k++) {
         size_t be = n - b < SUM_BLOCK ? n : b + SUM_BLOCK, j = b;
         for (; j + 16 <= be; j += 16) {
             if (next)
@@ -73,44 +130,10 @@ static float row_sum(const float *x, size_t n, __m512 vb, __m512 vm,
             v16_lane16_add(&s, _mm512_load_ps(ebuf + j));
         if (j < be)
             v16_lane16_add_n(&s, _mm512_load_ps(ebuf + j), be - j);
+        if (prev)
+            out_block(log, prev, n, k, vb);
     }
     return v16_lane16_result(&s);
-}
-
-/* Pass 3 values for elements j .. j+c-1 (c <= 16): softmax e * r from ebuf,
- * log-softmax (t - m) - Lg(s) from x. */
-ALWAYS_INLINE __m512 row_out(int log, const float *x, const float *ebuf,
-                             size_t j, size_t c, __m512 vb, __m512 vm,
-                             __m512 vq)
-{
-    if (log) {
-        __m512 xv = c == 16 ? _mm512_loadu_ps(x + j) : v16_load_n(x + j, c);
-        return _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(vb, xv), vm), vq);
-    }
-    __m512 ev = c == 16 ? _mm512_loadu_ps(ebuf + j) : v16_load_n(ebuf + j, c);
-    return _mm512_mul_ps(ev, vq);
-}
-
-/* Pass 3: writes the row. With nt, the 64-byte aligned body of y goes out
- * with streaming stores (no read-for-ownership of y); head and tail are
- * masked so nothing outside the row is touched. */
-ALWAYS_INLINE void row_store(int log, const float *x, const float *ebuf,
-                             float *y, size_t n, __m512 vb, __m512 vm,
-                             __m512 vq, int nt)
-{
-    size_t j = 0;
-    if (nt && ((uintptr_t)y & 3) == 0) {
-        size_t h = ((64 - ((uintptr_t)y & 63)) & 63) / 4;
-        h = h < n ? h : n;
-        if (h)
-            v16_store_n(y, row_out(log, x, ebuf, 0, h, vb, vm, vq), h);
-        for (j = h; j + 16 <= n; j += 16)
-            _mm512_stream_ps(y + j, row_out(log, x, ebuf, j, 16, vb, vm, vq));
-    }
-    for (; j + 16 <= n; j += 16)
-        _mm512_storeu_ps(y + j, row_out(log, x, ebuf, j, 16, vb, vm, vq));
-    if (j < n)
-        v16_store_n(y + j, row_out(log, x, ebuf, j, n - j, vb, vm, vq), n - j);
 }
 
 static void row_fill(float *y, size_t n, float v)
@@ -123,36 +146,60 @@ static void row_fill(float *y, size_t n, float v)
         v16_store_n(y + j, vv, n - j);
 }
 
-void opk_softmax_rows_avx512(const opk_softmax_job *jb, size_t r0, size_t r1,
-                             float *scratch)
+/* Rows [r0, r1). With two e buffers a row's output is written during the
+ * next row's pass 2; with one (buf1 NULL), right after its own. */
+ALWAYS_INLINE void rows_run(int log, const opk_softmax_job *jb, size_t r0,
+                            size_t r1, float *buf0, float *buf1)
 {
     const size_t n = jb->cols;
     const __m512 vb = _mm512_set1_ps(jb->beta);
     const int nt = opk_stream_worthwhile(jb->rows * n * sizeof(float));
+    out_row pend;
+    int have = 0;
     for (size_t i = r0; i < r1; i++) {
         const float *x = jb->x + i * jb->ldx;
         float *y = jb->y + i * jb->ldy;
-        const float *next = i + 1 < r1 ? x + jb->ldx : NULL;
+        float *eb = buf1 && (i & 1) ? buf1 : buf0;
         float m = row_max_t(x, n, jb->beta), s = 0.0f;
         if (m == m && m != INFINITY) {
-            const __m512 vm = _mm512_set1_ps(opk_sm_shift(m));
-            s = row_sum(x, n, vb, vm, scratch, next);
+            s = row_sum(log, x, n, vb, _mm512_set1_ps(opk_sm_shift(m)), eb,
+                        i + 1 < r1 ? x + jb->ldx : NULL, have ? &pend : NULL);
+            have = 0;
         }
+        if (have)
+            out_all(log, &pend, n, vb), have = 0;
         int cls = opk_sm_class(m, s);
         if (cls != OPK_SM_REGULAR) {
-            row_fill(y, n, opk_sm_special(cls, jb->log));
+            row_fill(y, n, opk_sm_special(cls, log));
             continue;
         }
-        const __m512 vm = _mm512_set1_ps(m);
-        if (jb->log) {
-            __m512 ls = v16_Lg(_mm512_set1_ps(s));
-            row_store(1, x, scratch, y, n, vb, vm, ls, nt);
-        } else {
-            row_store(0, x, scratch, y, n, vb, vm, _mm512_set1_ps(1.0f / s), nt);
-        }
+        pend.x = x, pend.e = eb, pend.y = y;
+        pend.nt = nt && ((uintptr_t)y & 3) == 0;
+        pend.h = pend.nt ? ((64 - ((uintptr_t)y & 63)) & 63) / 4 : 0;
+        pend.vm = _mm512_set1_ps(m);
+        pend.vq = log ? v16_Lg(_mm512_set1_ps(s)) : _mm512_set1_ps(1.0f / s);
+        have = 1;
+        if (!buf1)
+            out_all(log, &pend, n, vb), have = 0;
     }
+    if (have)
+        out_all(log, &pend, n, vb);
     if (nt)
         _mm_sfence(); /* streaming stores are weakly ordered */
+}
+
+void opk_softmax_rows_avx512(const opk_softmax_job *jb, size_t r0, size_t r1,
+                             float *scratch)
+{
+    /* The second e buffer; without it (no memory) the same bits come out,
+     * only with less overlap. */
+    float *buf1 = r1 - r0 > 1 ? opk_alloc(((jb->cols + 15) & ~(size_t)15) * sizeof(float))
+                              : NULL;
+    if (jb->log)
+        rows_run(1, jb, r0, r1, scratch, buf1);
+    else
+        rows_run(0, jb, r0, r1, scratch, buf1);
+    opk_free(buf1);
 }
 
 /* ---- columns ------------------------------------------------------------------- */
