@@ -7,7 +7,8 @@
  * - a huge leading dimension (column blocks, strided rows);
  * - outputs larger than the last-level cache (32 MiB here), where the row
  *   kernels switch to streaming stores: misaligned and aligned Y, in place;
- * - tall and wide column-mode shapes spanning several column blocks.
+ * - tall and wide column-mode shapes spanning several column blocks;
+ * - beta = +0 and -0 (zeros and NaN from infinite x).
  * Each result is bit-identical to the scalar reference (first differing
  * element reported); Y's padding is never written. */
 #define _DEFAULT_SOURCE /* mmap flags */
@@ -250,10 +251,28 @@ static void test_column_blocks(void)
         float *x = malloc(rows * ld * sizeof(float));
         fill(x, rows, cols, ld, 60 + s);
         for (int log = 0; log < 2; log++)
-            compare_all(x, rows, cols, ld, cols, 1, 1.3f, 1, log, log ? 1 : 3,
-                        "column blocks");
+            compare_all(x, rows, cols, ld, cols, 1, log ? -0.6f : 1.3f, 1, log,
+                        log ? 1 : 3, "column blocks");
         free(x);
     }
+}
+
+/* beta = +-0: every t is +-0, or NaN where x is infinite. */
+static void test_zero_beta(void)
+{
+    const size_t rows = 50, cols = 70, ld = 71;
+    float *x = malloc(rows * ld * sizeof(float));
+    fill(x, rows, cols, ld, 70);
+    for (size_t j = 0; j < cols; j++) /* a column and a row of -inf */
+        x[3 * ld + j] = -INFINITY;
+    for (size_t i = 0; i < rows; i++)
+        x[i * ld + 5] = -INFINITY;
+    for (int axis = 0; axis < 2; axis++)
+        for (int log = 0; log < 2; log++) {
+            compare_all(x, rows, cols, ld, cols, 0, 0.0f, axis, log, 0, "beta 0");
+            compare_all(x, rows, cols, ld, cols, 0, -0.0f, axis, log, 0, "beta -0");
+        }
+    free(x);
 }
 
 int main(void)
@@ -266,5 +285,6 @@ int main(void)
     test_huge_ld();
     test_streaming_size();
     test_column_blocks();
+    test_zero_beta();
     return check_summary("test_softmax_large");
 }

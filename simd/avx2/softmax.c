@@ -5,8 +5,7 @@
 #include <stdint.h>
 
 #include "../../kernels/common.h"
-#include "../cache.h"
-#include "../softmax_classes.h"
+#include "../softmax_shared.h"
 #include "kernels.h"
 #include "vec.h"
 
@@ -15,7 +14,7 @@
 /* ---- rows ------------------------------------------------------------------------ */
 
 /* Pass 1: max (or, for beta < 0, min) of x, NaN ignored; see
- * ../softmax_classes.h. Order-free: 4 accumulators. */
+ * ../softmax_shared.h. Order-free: 4 accumulators. */
 ALWAYS_INLINE __m256 ext(int neg, __m256 v, __m256 acc)
 {
     return neg ? _mm256_min_ps(v, acc) : _mm256_max_ps(v, acc);
@@ -222,88 +221,97 @@ void opk_softmax_rows_avx2(const opk_softmax_job *jb, size_t r0, size_t r1,
 /* Up to this many 8-column vectors per block (the stack holds their masks). */
 #define MAX_VECS 128
 
-/* Columns per block (a multiple of 16): the block's rows x width floats of
- * X and of Y should stay in half the L2 across the three passes. */
-static size_t col_block(size_t rows)
+/* Prefetches the block's segment of the row OPK_SM_COL_PF_ROWS below p
+ * (row i of rows), one line per 16 floats; see ../softmax_shared.h. */
+ALWAYS_INLINE void col_prefetch(const float *p, size_t i, size_t rows,
+                                size_t ld, size_t nv)
 {
-    size_t w = opk_l2_bytes() / 2 / (rows * sizeof(float) * 2);
-    w &= ~(size_t)15;
-    if (w < 16)
-        w = 16;
-    if (w > 8 * MAX_VECS)
-        w = 8 * MAX_VECS;
-    return w;
+    if (i + OPK_SM_COL_PF_ROWS < rows)
+        for (size_t v = 0; v < nv; v += 2)
+            _mm_prefetch((const char *)(p + OPK_SM_COL_PF_ROWS * ld + 8 * v),
+                         _MM_HINT_T0);
 }
 
 /* One block of columns [b0, b0 + w) of the job; m and s: w floats each,
- * 32-byte aligned, padded to 8. */
-static void col_block_run(const opk_softmax_job *jb, size_t b0, size_t w,
-                          float *m, float *s)
+ * padded to 16. SPEC 3.1 per column, classes as in ../softmax_shared.h:
+ * pass 1 max (min) of x, pass 2 s = seq(E(t - m')) with softmax's e kept
+ * in Y, pass 3 the output (special columns from their class). */
+ALWAYS_INLINE void col_block_run(int log, int neg, const opk_softmax_job *jb,
+                                 size_t b0, size_t w, float *m, float *s)
 {
     const size_t rows = jb->rows, nv = (w + 7) / 8;
     const size_t last = w - (nv - 1) * 8; /* lanes of the last vector */
     const __m256 vb = _mm256_set1_ps(jb->beta);
-    const __m256 special_low = _mm256_set1_ps(jb->log ? -INFINITY : 0.0f);
-    __m256 reg[MAX_VECS], nan[MAX_VECS]; /* all-ones lanes */
+    const __m256 inf = _mm256_set1_ps(INFINITY), ninf = _mm256_set1_ps(-INFINITY);
+    __m256 bad[MAX_VECS], low[MAX_VECS]; /* all-ones lanes */
 
-    /* Pass 1: column max; NaN lanes tracked apart (SPEC 3.1 classes). */
+    /* Pass 1: column max (min) of x, NaN ignored. */
     for (size_t v = 0; v < nv; v++)
-        _mm256_store_ps(m + 8 * v, _mm256_set1_ps(-INFINITY)),
-            nan[v] = _mm256_setzero_ps();
+        _mm256_store_ps(m + 8 * v, neg ? inf : ninf);
     for (size_t i = 0; i < rows; i++) {
         const float *x = jb->x + i * jb->ldx + b0;
+        col_prefetch(x, i, rows, jb->ldx, nv);
         for (size_t v = 0; v < nv; v++) {
             size_t c = v + 1 < nv ? 8 : last;
-            __m256 t = _mm256_mul_ps(vb, v8_load_n(x + 8 * v, c));
-            nan[v] = _mm256_or_ps(nan[v], _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
-            _mm256_store_ps(m + 8 * v, _mm256_max_ps(t, _mm256_load_ps(m + 8 * v)));
+            __m256 xv = v8_load_n(x + 8 * v, c), a = _mm256_load_ps(m + 8 * v);
+            __m256 b = neg ? _mm256_min_ps(xv, a) : _mm256_max_ps(xv, a);
+            if (c < 8) /* masked-off lanes read +0: keep the accumulator */
+                b = _mm256_blendv_ps(a, b, _mm256_castsi256_ps(v8_mask_n(c)));
+            _mm256_store_ps(m + 8 * v, b);
         }
     }
-    /* Regular lanes; special lanes start s at their output value. */
+    /* m = beta * extreme; pass 2 subtracts m' (0 where m = -inf). */
     for (size_t v = 0; v < nv; v++) {
-        __m256 mv = _mm256_load_ps(m + 8 * v);
-        __m256 bad = _mm256_or_ps(
-            nan[v], _mm256_cmp_ps(mv, _mm256_set1_ps(INFINITY), _CMP_EQ_OQ));
-        __m256 low = _mm256_cmp_ps(mv, _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ);
-        reg[v] = _mm256_cmp_ps(_mm256_or_ps(bad, low), _mm256_setzero_ps(),
-                               _CMP_EQ_OQ); /* neither: all bits zero */
-        __m256 sp = _mm256_blendv_ps(special_low, _mm256_set1_ps(NAN), bad);
-        _mm256_store_ps(s + 8 * v, _mm256_blendv_ps(sp, _mm256_setzero_ps(), reg[v]));
+        __m256 mv = _mm256_mul_ps(vb, _mm256_load_ps(m + 8 * v));
+        bad[v] = _mm256_cmp_ps(mv, inf, _CMP_EQ_UQ); /* +inf or NaN */
+        low[v] = _mm256_cmp_ps(mv, ninf, _CMP_EQ_OQ);
+        _mm256_store_ps(m + 8 * v, _mm256_blendv_ps(mv, _mm256_setzero_ps(), low[v]));
+        _mm256_store_ps(s + 8 * v, _mm256_setzero_ps());
     }
-    /* Pass 2: s = seq(E(t - m)) over ascending rows; softmax keeps e in Y. */
+    /* Pass 2: s = seq(E(t - m')) over ascending rows; softmax keeps e in Y. */
     for (size_t i = 0; i < rows; i++) {
         const float *x = jb->x + i * jb->ldx + b0;
         float *y = jb->y + i * jb->ldy + b0;
+        col_prefetch(x, i, rows, jb->ldx, nv);
         for (size_t v = 0; v < nv; v++) {
             size_t c = v + 1 < nv ? 8 : last;
             __m256 t = _mm256_mul_ps(vb, v8_load_n(x + 8 * v, c));
             __m256 e = v8_E(_mm256_sub_ps(t, _mm256_load_ps(m + 8 * v)));
-            __m256 sv = _mm256_load_ps(s + 8 * v);
-            _mm256_store_ps(s + 8 * v,
-                            _mm256_blendv_ps(sv, _mm256_add_ps(sv, e), reg[v]));
-            if (!jb->log)
+            _mm256_store_ps(s + 8 * v, _mm256_add_ps(_mm256_load_ps(s + 8 * v), e));
+            if (!log)
                 v8_store_n(y + 8 * v, e, c);
         }
     }
+    /* Classes; s becomes the factor 1/s or Lg(s), or the special value. */
+    const __m256 special_low = _mm256_set1_ps(log ? -INFINITY : 0.0f);
     for (size_t v = 0; v < nv; v++) {
         __m256 sv = _mm256_load_ps(s + 8 * v);
-        __m256 q = jb->log ? v8_Lg(sv) : _mm256_div_ps(_mm256_set1_ps(1.0f), sv);
-        _mm256_store_ps(s + 8 * v, _mm256_blendv_ps(sv, q, reg[v]));
+        bad[v] = _mm256_or_ps(bad[v], _mm256_cmp_ps(sv, sv, _CMP_UNORD_Q));
+        low[v] = _mm256_andnot_ps(bad[v], low[v]);
+        __m256 q = log ? v8_Lg(sv) : _mm256_div_ps(_mm256_set1_ps(1.0f), sv);
+        q = _mm256_blendv_ps(q, special_low, low[v]);
+        q = _mm256_blendv_ps(q, _mm256_set1_ps(NAN), bad[v]);
+        _mm256_store_ps(s + 8 * v, q);
+        bad[v] = _mm256_or_ps(bad[v], low[v]); /* from here: the special lanes */
     }
     /* Pass 3: y = e * (1 / s), or (t - m) - Lg(s); special lanes from s. */
     for (size_t i = 0; i < rows; i++) {
         const float *x = jb->x + i * jb->ldx + b0;
         float *y = jb->y + i * jb->ldy + b0;
+        if (log)
+            col_prefetch(x, i, rows, jb->ldx, nv);
+        else
+            col_prefetch(y, i, rows, jb->ldy, nv);
         for (size_t v = 0; v < nv; v++) {
             size_t c = v + 1 < nv ? 8 : last;
             __m256 q = _mm256_load_ps(s + 8 * v), out;
-            if (jb->log) {
+            if (log) {
                 __m256 t = _mm256_mul_ps(vb, v8_load_n(x + 8 * v, c));
                 out = _mm256_sub_ps(_mm256_sub_ps(t, _mm256_load_ps(m + 8 * v)), q);
             } else {
                 out = _mm256_mul_ps(v8_load_n(y + 8 * v, c), q);
             }
-            v8_store_n(y + 8 * v, _mm256_blendv_ps(q, out, reg[v]), c);
+            v8_store_n(y + 8 * v, _mm256_blendv_ps(out, q, bad[v]), c);
         }
     }
 }
@@ -311,10 +319,16 @@ static void col_block_run(const opk_softmax_job *jb, size_t b0, size_t w,
 void opk_softmax_cols_avx2(const opk_softmax_job *jb, size_t c0, size_t c1,
                            float *scratch)
 {
-    size_t bw = col_block(jb->rows);
+    size_t bw = opk_sm_col_block(jb->rows, 8 * MAX_VECS);
     bw = bw < c1 - c0 ? bw : c1 - c0;
     /* scratch: 2 * (c1 - c0) + 64 floats, room for two padded blocks. */
     float *m = scratch, *s = scratch + ((bw + 15) & ~(size_t)15);
-    for (size_t b0 = c0; b0 < c1; b0 += bw)
-        col_block_run(jb, b0, c1 - b0 < bw ? c1 - b0 : bw, m, s);
+    const int log = jb->log, neg = jb->beta < 0;
+    for (size_t b0 = c0; b0 < c1; b0 += bw) {
+        size_t w = c1 - b0 < bw ? c1 - b0 : bw;
+        if (log)
+            neg ? col_block_run(1, 1, jb, b0, w, m, s) : col_block_run(1, 0, jb, b0, w, m, s);
+        else
+            neg ? col_block_run(0, 1, jb, b0, w, m, s) : col_block_run(0, 0, jb, b0, w, m, s);
+    }
 }

@@ -4,8 +4,7 @@
 #include <stdint.h>
 
 #include "../../kernels/common.h"
-#include "../cache.h"
-#include "../softmax_classes.h"
+#include "../softmax_shared.h"
 #include "kernels.h"
 #include "vec.h"
 
@@ -14,7 +13,7 @@
 /* ---- rows ------------------------------------------------------------------------ */
 
 /* Pass 1: max (or, for beta < 0, min) of x, NaN ignored; see
- * ../softmax_classes.h. Order-free: 4 accumulators. */
+ * ../softmax_shared.h. Order-free: 4 accumulators. */
 ALWAYS_INLINE __m512 ext(int neg, __m512 v, __m512 acc)
 {
     return neg ? _mm512_min_ps(v, acc) : _mm512_max_ps(v, acc);
@@ -207,83 +206,96 @@ void opk_softmax_rows_avx512(const opk_softmax_job *jb, size_t r0, size_t r1,
 /* Up to this many 16-column vectors per block (the stack holds their masks). */
 #define MAX_VECS 64
 
-/* Columns per block: the block's rows x width floats of X (and of Y) should
- * stay in L2 across the three passes. */
-static size_t col_block(size_t rows)
+/* Prefetches the block's segment of the row OPK_SM_COL_PF_ROWS below p
+ * (row i of rows); see ../softmax_shared.h. */
+ALWAYS_INLINE void col_prefetch(const float *p, size_t i, size_t rows,
+                                size_t ld, size_t nv)
 {
-    size_t w = opk_l2_bytes() / 2 / (rows * sizeof(float) * 2);
-    w &= ~(size_t)15;
-    if (w < 16)
-        w = 16;
-    if (w > 16 * MAX_VECS)
-        w = 16 * MAX_VECS;
-    return w;
+    if (i + OPK_SM_COL_PF_ROWS < rows)
+        for (size_t v = 0; v < nv; v++)
+            _mm_prefetch((const char *)(p + OPK_SM_COL_PF_ROWS * ld + 16 * v),
+                         _MM_HINT_T0);
 }
 
-/* One block of columns [b0, b0 + w) of the job; m and s: w floats each. */
-static void col_block_run(const opk_softmax_job *jb, size_t b0, size_t w,
-                          float *m, float *s)
+/* One block of columns [b0, b0 + w) of the job; m and s: w floats each,
+ * padded to 16. SPEC 3.1 per column, classes as in ../softmax_shared.h:
+ * pass 1 max (min) of x, pass 2 s = seq(E(t - m')) with softmax's e kept
+ * in Y, pass 3 the output (special columns from their class). */
+ALWAYS_INLINE void col_block_run(int log, int neg, const opk_softmax_job *jb,
+                                 size_t b0, size_t w, float *m, float *s)
 {
     const size_t rows = jb->rows, nv = (w + 15) / 16;
     const size_t last = w - (nv - 1) * 16; /* lanes of the last vector */
     const __m512 vb = _mm512_set1_ps(jb->beta);
-    const __m512 special_low = _mm512_set1_ps(jb->log ? -INFINITY : 0.0f);
-    __mmask16 reg[MAX_VECS], nan[MAX_VECS];
+    const __m512 inf = _mm512_set1_ps(INFINITY), ninf = _mm512_set1_ps(-INFINITY);
+    __mmask16 bad[MAX_VECS], low[MAX_VECS];
 
-    /* Pass 1: column max; NaN lanes tracked apart (SPEC 3.1 classes). */
+    /* Pass 1: column max (min) of x, NaN ignored. */
     for (size_t v = 0; v < nv; v++)
-        _mm512_store_ps(m + 16 * v, _mm512_set1_ps(-INFINITY)), nan[v] = 0;
+        _mm512_store_ps(m + 16 * v, neg ? inf : ninf);
     for (size_t i = 0; i < rows; i++) {
         const float *x = jb->x + i * jb->ldx + b0;
+        col_prefetch(x, i, rows, jb->ldx, nv);
         for (size_t v = 0; v < nv; v++) {
             size_t c = v + 1 < nv ? 16 : last;
-            __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
-            nan[v] |= _mm512_cmp_ps_mask(t, t, _CMP_UNORD_Q);
-            _mm512_store_ps(m + 16 * v, _mm512_max_ps(t, _mm512_load_ps(m + 16 * v)));
+            __m512 xv = v16_load_n(x + 16 * v, c), a = _mm512_load_ps(m + 16 * v);
+            a = neg ? _mm512_mask_min_ps(a, v16_mask_n(c), xv, a)
+                    : _mm512_mask_max_ps(a, v16_mask_n(c), xv, a);
+            _mm512_store_ps(m + 16 * v, a);
         }
     }
-    /* Regular lanes; special lanes start s at their output value. */
+    /* m = beta * extreme; pass 2 subtracts m' (0 where m = -inf). */
     for (size_t v = 0; v < nv; v++) {
-        __m512 mv = _mm512_load_ps(m + 16 * v);
-        __mmask16 inf = _mm512_cmp_ps_mask(mv, _mm512_set1_ps(INFINITY), _CMP_EQ_OQ);
-        __mmask16 ninf = _mm512_cmp_ps_mask(mv, _mm512_set1_ps(-INFINITY), _CMP_EQ_OQ);
-        reg[v] = (__mmask16)(~(nan[v] | inf | ninf));
-        __m512 sp = _mm512_mask_blend_ps(nan[v] | inf, special_low, _mm512_set1_ps(NAN));
-        _mm512_store_ps(s + 16 * v, _mm512_mask_blend_ps(reg[v], sp, _mm512_setzero_ps()));
+        __m512 mv = _mm512_mul_ps(vb, _mm512_load_ps(m + 16 * v));
+        bad[v] = _mm512_cmp_ps_mask(mv, inf, _CMP_EQ_UQ); /* +inf or NaN */
+        low[v] = _mm512_cmp_ps_mask(mv, ninf, _CMP_EQ_OQ);
+        _mm512_store_ps(m + 16 * v, _mm512_mask_blend_ps(low[v], mv, _mm512_setzero_ps()));
+        _mm512_store_ps(s + 16 * v, _mm512_setzero_ps());
     }
-    /* Pass 2: s = seq(E(t - m)) over ascending rows; softmax keeps e in Y. */
+    /* Pass 2: s = seq(E(t - m')) over ascending rows; softmax keeps e in Y. */
     for (size_t i = 0; i < rows; i++) {
         const float *x = jb->x + i * jb->ldx + b0;
         float *y = jb->y + i * jb->ldy + b0;
+        col_prefetch(x, i, rows, jb->ldx, nv);
         for (size_t v = 0; v < nv; v++) {
             size_t c = v + 1 < nv ? 16 : last;
             __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
             __m512 e = v16_E(_mm512_sub_ps(t, _mm512_load_ps(m + 16 * v)));
-            __m512 sv = _mm512_load_ps(s + 16 * v);
-            _mm512_store_ps(s + 16 * v, _mm512_mask_add_ps(sv, reg[v], sv, e));
-            if (!jb->log)
+            _mm512_store_ps(s + 16 * v, _mm512_add_ps(_mm512_load_ps(s + 16 * v), e));
+            if (!log)
                 v16_store_n(y + 16 * v, e, c);
         }
     }
+    /* Classes; s becomes the factor 1/s or Lg(s), or the special value. */
+    const __m512 special_low = _mm512_set1_ps(log ? -INFINITY : 0.0f);
     for (size_t v = 0; v < nv; v++) {
         __m512 sv = _mm512_load_ps(s + 16 * v);
-        __m512 q = jb->log ? v16_Lg(sv) : _mm512_div_ps(_mm512_set1_ps(1.0f), sv);
-        _mm512_store_ps(s + 16 * v, _mm512_mask_blend_ps(reg[v], sv, q));
+        bad[v] |= _mm512_cmp_ps_mask(sv, sv, _CMP_UNORD_Q);
+        low[v] &= (__mmask16)~bad[v];
+        __m512 q = log ? v16_Lg(sv) : _mm512_div_ps(_mm512_set1_ps(1.0f), sv);
+        q = _mm512_mask_blend_ps(low[v], q, special_low);
+        q = _mm512_mask_blend_ps(bad[v], q, _mm512_set1_ps(NAN));
+        _mm512_store_ps(s + 16 * v, q);
+        bad[v] |= low[v]; /* from here: the special lanes */
     }
     /* Pass 3: y = e * (1 / s), or (t - m) - Lg(s); special lanes from s. */
     for (size_t i = 0; i < rows; i++) {
         const float *x = jb->x + i * jb->ldx + b0;
         float *y = jb->y + i * jb->ldy + b0;
+        if (log)
+            col_prefetch(x, i, rows, jb->ldx, nv);
+        else
+            col_prefetch(y, i, rows, jb->ldy, nv);
         for (size_t v = 0; v < nv; v++) {
             size_t c = v + 1 < nv ? 16 : last;
             __m512 q = _mm512_load_ps(s + 16 * v), out;
-            if (jb->log) {
+            if (log) {
                 __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
                 out = _mm512_sub_ps(_mm512_sub_ps(t, _mm512_load_ps(m + 16 * v)), q);
             } else {
                 out = _mm512_mul_ps(v16_load_n(y + 16 * v, c), q);
             }
-            v16_store_n(y + 16 * v, _mm512_mask_blend_ps(reg[v], q, out), c);
+            v16_store_n(y + 16 * v, _mm512_mask_blend_ps(bad[v], out, q), c);
         }
     }
 }
@@ -291,10 +303,16 @@ static void col_block_run(const opk_softmax_job *jb, size_t b0, size_t w,
 void opk_softmax_cols_avx512(const opk_softmax_job *jb, size_t c0, size_t c1,
                              float *scratch)
 {
-    size_t bw = col_block(jb->rows);
+    size_t bw = opk_sm_col_block(jb->rows, 16 * MAX_VECS);
     bw = bw < c1 - c0 ? bw : c1 - c0;
     /* scratch: 2 * (c1 - c0) + 64 floats, room for two padded blocks. */
     float *m = scratch, *s = scratch + ((bw + 15) & ~(size_t)15);
-    for (size_t b0 = c0; b0 < c1; b0 += bw)
-        col_block_run(jb, b0, c1 - b0 < bw ? c1 - b0 : bw, m, s);
+    const int log = jb->log, neg = jb->beta < 0;
+    for (size_t b0 = c0; b0 < c1; b0 += bw) {
+        size_t w = c1 - b0 < bw ? c1 - b0 : bw;
+        if (log)
+            neg ? col_block_run(1, 1, jb, b0, w, m, s) : col_block_run(1, 0, jb, b0, w, m, s);
+        else
+            neg ? col_block_run(0, 1, jb, b0, w, m, s) : col_block_run(0, 0, jb, b0, w, m, s);
+    }
 }

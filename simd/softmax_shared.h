@@ -1,6 +1,7 @@
-/* How the SIMD softmax kernels of every ISA find SPEC 3.1's max and special
- * rows with fewer operations than the scalar reference, same bits (no
- * intrinsics here).
+/* What the SIMD softmax kernels of every ISA share (no intrinsics here).
+ *
+ * 1. How they find SPEC 3.1's max and special rows with fewer operations
+ * than the scalar reference, same bits.
  *
  * The max of t_j = fl(beta * x_j) comes from one reduction of x: fl is
  * monotone, so max_j t_j = fl(beta * max_j x_j) for beta >= 0 and
@@ -16,11 +17,23 @@
  * A zero max (+0 or -0) may differ in sign from the scalar one; that never
  * shows: every t equal to it gives d = +-0 and E(d) = 1, and log-softmax's
  * d - Lg(s) could only keep the sign of d if s = 1, i.e. one zero t, which
- * is then the max itself (d = +0 either way). */
-#ifndef OPK_SIMD_SOFTMAX_CLASSES_H
-#define OPK_SIMD_SOFTMAX_CLASSES_H
+ * is then the max itself (d = +0 either way).
+ *
+ * 2. Column mode's blocking: a block of columns runs its three passes over
+ * all rows, so the block (X and Y) must stay cached between passes. With a
+ * leading dimension that is a multiple of the page size every row segment
+ * sits at the same page offset, and only a few hundred of them fit in L2
+ * whatever the width: the block is sized for a share of the last-level
+ * cache instead, and made wide so that each TLB miss (one per row and
+ * pass) is shared by a long segment. Rows ahead are prefetched in every
+ * pass: segments a page apart defeat the hardware prefetchers. */
+#ifndef OPK_SIMD_SOFTMAX_SHARED_H
+#define OPK_SIMD_SOFTMAX_SHARED_H
 
 #include <math.h>
+#include <stddef.h>
+
+#include "cache.h"
 
 enum { OPK_SM_REGULAR, OPK_SM_LOW, OPK_SM_NAN };
 
@@ -48,6 +61,18 @@ static inline int opk_sm_class(float m, float s)
 static inline float opk_sm_special(int cls, int log)
 {
     return cls == OPK_SM_NAN ? NAN : (log ? -INFINITY : 0.0f);
+}
+
+/* Rows ahead that the column passes prefetch. */
+#define OPK_SM_COL_PF_ROWS 8
+
+/* Columns per block: a multiple of 16 in [16, max_w], the block's X and Y
+ * within a quarter of the last-level cache (two threads, headroom). */
+static inline size_t opk_sm_col_block(size_t rows, size_t max_w)
+{
+    size_t w = opk_llc_bytes() / 4 / (rows * sizeof(float) * 2);
+    w &= ~(size_t)15;
+    return w < 16 ? 16 : w > max_w ? max_w : w;
 }
 
 #endif
