@@ -33,6 +33,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "../kernels/common.h"
 #include "cache.h"
 
 enum { OPK_SM_REGULAR, OPK_SM_LOW, OPK_SM_NAN };
@@ -61,6 +62,15 @@ static inline int opk_sm_class(float m, float s)
 static inline float opk_sm_special(int cls, int log)
 {
     return cls == OPK_SM_NAN ? NAN : (log ? -INFINITY : 0.0f);
+}
+
+/* Column mode's e buffer, rows x ldw floats; NULL when above 64 MiB (it
+ * would not stay cached: Y serves instead) or out of memory. */
+static inline float *opk_sm_col_ebuf(size_t rows, size_t ldw)
+{
+    if (rows > ((size_t)64 << 20) / sizeof(float) / ldw)
+        return NULL;
+    return (float *)opk_alloc(rows * ldw * sizeof(float));
 }
 
 /* Rows ahead that the column passes prefetch. */

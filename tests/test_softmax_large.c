@@ -239,13 +239,16 @@ static void test_streaming_size(void)
     float *x2 = aligned_alloc(64, r2 * c2 * sizeof(float));
     fill(x2, r2, c2, c2, 10);
     compare_all(x2, r2, c2, c2, c2, 0, -0.75f, 0, 0, 2, "streaming aligned");
+    compare_all(x2, r2, c2, c2, c2, 0, 1.0f, 1, 0, 2, "streaming aligned");
     free(x2);
 }
 
 static void test_column_blocks(void)
 {
+    /* 1.1M rows: column mode's e buffer would pass 64 MiB, so e goes
+     * through Y instead. */
     static const size_t shapes[][2] = {{5000, 300}, {100, 3000}, {3, 2500},
-                                       {70000, 17}};
+                                       {70000, 17}, {1100000, 3}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t rows = shapes[s][0], cols = shapes[s][1], ld = cols + 2;
         float *x = malloc(rows * ld * sizeof(float));

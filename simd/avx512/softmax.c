@@ -219,10 +219,13 @@ ALWAYS_INLINE void col_prefetch(const float *p, size_t i, size_t rows,
 
 /* One block of columns [b0, b0 + w) of the job; m and s: w floats each,
  * padded to 16. SPEC 3.1 per column, classes as in ../softmax_shared.h:
- * pass 1 max (min) of x, pass 2 s = seq(E(t - m')) with softmax's e kept
- * in Y, pass 3 the output (special columns from their class). */
+ * pass 1 max (min) of x, pass 2 s = seq(E(t - m')), pass 3 the output
+ * (special columns from their class). Softmax keeps e in eb (rows x ldw
+ * floats) when given, so that Y is written once, streamed when nt; else
+ * in Y. */
 ALWAYS_INLINE void col_block_run(int log, int neg, const opk_softmax_job *jb,
-                                 size_t b0, size_t w, float *m, float *s)
+                                 size_t b0, size_t w, float *m, float *s,
+                                 float *eb, size_t ldw, int nt)
 {
     const size_t rows = jb->rows, nv = (w + 15) / 16;
     const size_t last = w - (nv - 1) * 16; /* lanes of the last vector */
@@ -262,7 +265,11 @@ ALWAYS_INLINE void col_block_run(int log, int neg, const opk_softmax_job *jb,
             __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
             __m512 e = v16_E(_mm512_sub_ps(t, _mm512_load_ps(m + 16 * v)));
             _mm512_store_ps(s + 16 * v, _mm512_add_ps(_mm512_load_ps(s + 16 * v), e));
-            if (!log)
+            if (log)
+                continue;
+            if (eb)
+                _mm512_store_ps(eb + i * ldw + 16 * v, e);
+            else
                 v16_store_n(y + 16 * v, e, c);
         }
     }
@@ -282,10 +289,12 @@ ALWAYS_INLINE void col_block_run(int log, int neg, const opk_softmax_job *jb,
     for (size_t i = 0; i < rows; i++) {
         const float *x = jb->x + i * jb->ldx + b0;
         float *y = jb->y + i * jb->ldy + b0;
+        const float *e = eb ? eb + i * ldw : y;
         if (log)
             col_prefetch(x, i, rows, jb->ldx, nv);
-        else
+        else if (!eb)
             col_prefetch(y, i, rows, jb->ldy, nv);
+        const int stream = nt && ((uintptr_t)y & 63) == 0;
         for (size_t v = 0; v < nv; v++) {
             size_t c = v + 1 < nv ? 16 : last;
             __m512 q = _mm512_load_ps(s + 16 * v), out;
@@ -293,9 +302,13 @@ ALWAYS_INLINE void col_block_run(int log, int neg, const opk_softmax_job *jb,
                 __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
                 out = _mm512_sub_ps(_mm512_sub_ps(t, _mm512_load_ps(m + 16 * v)), q);
             } else {
-                out = _mm512_mul_ps(v16_load_n(y + 16 * v, c), q);
+                out = _mm512_mul_ps(v16_load_n(e + 16 * v, c), q);
             }
-            v16_store_n(y + 16 * v, _mm512_mask_blend_ps(bad[v], out, q), c);
+            out = _mm512_mask_blend_ps(bad[v], out, q);
+            if (stream && c == 16)
+                _mm512_stream_ps(y + 16 * v, out);
+            else
+                v16_store_n(y + 16 * v, out, c);
         }
     }
 }
@@ -305,14 +318,24 @@ void opk_softmax_cols_avx512(const opk_softmax_job *jb, size_t c0, size_t c1,
 {
     size_t bw = opk_sm_col_block(jb->rows, 16 * MAX_VECS);
     bw = bw < c1 - c0 ? bw : c1 - c0;
+    const size_t ldw = (bw + 15) & ~(size_t)15;
     /* scratch: 2 * (c1 - c0) + 64 floats, room for two padded blocks. */
-    float *m = scratch, *s = scratch + ((bw + 15) & ~(size_t)15);
+    float *m = scratch, *s = scratch + ldw;
+    /* Softmax's e buffer; without it (no memory) e goes through Y: the same
+     * bits, more memory traffic. */
+    float *eb = jb->log ? NULL : opk_sm_col_ebuf(jb->rows, ldw);
+    const int nt = eb && opk_stream_worthwhile(jb->rows * jb->cols * sizeof(float));
     const int log = jb->log, neg = jb->beta < 0;
     for (size_t b0 = c0; b0 < c1; b0 += bw) {
         size_t w = c1 - b0 < bw ? c1 - b0 : bw;
         if (log)
-            neg ? col_block_run(1, 1, jb, b0, w, m, s) : col_block_run(1, 0, jb, b0, w, m, s);
+            neg ? col_block_run(1, 1, jb, b0, w, m, s, eb, ldw, nt)
+                : col_block_run(1, 0, jb, b0, w, m, s, eb, ldw, nt);
         else
-            neg ? col_block_run(0, 1, jb, b0, w, m, s) : col_block_run(0, 0, jb, b0, w, m, s);
+            neg ? col_block_run(0, 1, jb, b0, w, m, s, eb, ldw, nt)
+                : col_block_run(0, 0, jb, b0, w, m, s, eb, ldw, nt);
     }
+    if (nt)
+        _mm_sfence(); /* streaming stores are weakly ordered */
+    opk_free(eb);
 }
