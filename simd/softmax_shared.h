@@ -19,14 +19,17 @@
  * d - Lg(s) could only keep the sign of d if s = 1, i.e. one zero t, which
  * is then the max itself (d = +0 either way).
  *
- * 2. Column mode's blocking: a block of columns runs its three passes over
- * all rows, so the block (X and Y) must stay cached between passes. With a
- * leading dimension that is a multiple of the page size every row segment
- * sits at the same page offset, and only a few hundred of them fit in L2
- * whatever the width: the block is sized for a share of the last-level
- * cache instead, and made wide so that each TLB miss (one per row and
- * pass) is shared by a long segment. Rows ahead are prefetched in every
- * pass: segments a page apart defeat the hardware prefetchers. */
+ * 2. Column mode's blocking. Each block of columns needs three passes over
+ * all rows. Its row segments are short and, with a leading dimension that
+ * is a multiple of the page size, all at the same page offset: they alias
+ * to a few cache sets, cost a TLB miss each and defeat the hardware
+ * prefetchers. So pass 1 copies the block into a contiguous per-thread
+ * buffer (rows x width) while it takes the max; passes 2 and 3 work on
+ * the copy (softmax's e overwrites x there), and X is read once, Y
+ * written once (streamed when it exceeds the last-level cache). The passes
+ * of three consecutive blocks run in one sweep down the rows (max and copy
+ * of block k + 1, exps of block k, output of block k - 1), so memory
+ * traffic overlaps the exps. Rows ahead of pass 1 are prefetched. */
 #ifndef OPK_SIMD_SOFTMAX_SHARED_H
 #define OPK_SIMD_SOFTMAX_SHARED_H
 
@@ -64,23 +67,25 @@ static inline float opk_sm_special(int cls, int log)
     return cls == OPK_SM_NAN ? NAN : (log ? -INFINITY : 0.0f);
 }
 
-/* Column mode's e buffer, rows x ldw floats; NULL when above 64 MiB (it
- * would not stay cached: Y serves instead) or out of memory. */
-static inline float *opk_sm_col_ebuf(size_t rows, size_t ldw)
+/* Column mode's three block copies, rows x ldw floats each; NULL when
+ * above 64 MiB (they would not stay cached: the passes then read X and
+ * softmax keeps e in Y) or out of memory. */
+static inline float *opk_sm_col_bufs(size_t rows, size_t ldw)
 {
-    if (rows > ((size_t)64 << 20) / sizeof(float) / ldw)
+    if (rows > ((size_t)64 << 20) / sizeof(float) / ldw / 3)
         return NULL;
-    return (float *)opk_alloc(rows * ldw * sizeof(float));
+    return (float *)opk_alloc(3 * rows * ldw * sizeof(float));
 }
 
 /* Rows ahead that the column passes prefetch. */
 #define OPK_SM_COL_PF_ROWS 8
 
-/* Columns per block: a multiple of 16 in [16, max_w], the block's X and Y
- * within a quarter of the last-level cache (two threads, headroom). */
+/* Columns per block: a multiple of 16 in [16, max_w], such that the
+ * three block copies of a thread take at most a quarter of the last-level
+ * cache (two threads, headroom). */
 static inline size_t opk_sm_col_block(size_t rows, size_t max_w)
 {
-    size_t w = opk_llc_bytes() / 4 / (rows * sizeof(float) * 2);
+    size_t w = opk_llc_bytes() / 4 / (rows * sizeof(float) * 3);
     w &= ~(size_t)15;
     return w < 16 ? 16 : w > max_w ? max_w : w;
 }

@@ -218,140 +218,191 @@ void opk_softmax_rows_avx2(const opk_softmax_job *jb, size_t r0, size_t r1,
 
 /* ---- columns ------------------------------------------------------------------- */
 
-/* Up to this many 8-column vectors per block (the stack holds their masks). */
-#define MAX_VECS 128
+/* Columns run as a three-stage pipeline over blocks of columns (see
+ * ../softmax_shared.h): one sweep down the rows does pass 1 (max, and a
+ * contiguous copy of the block) of block k + 1, pass 2 (exps, seq sum, on
+ * the copy) of block k and pass 3 (output) of block k - 1, so the loads of
+ * block k + 1 and the stores of block k - 1 overlap block k's exps. The
+ * structure follows simd/avx512/softmax.c. */
 
-/* Prefetches the block's segment of the row OPK_SM_COL_PF_ROWS below p
- * (row i of rows), one line per 16 floats; see ../softmax_shared.h. */
+/* Up to this many 8-column vectors per block (blocks live on the stack). */
+#define MAX_VECS 64
+
+typedef struct col_blk {
+    size_t b0, nv, last; /* columns b0 .. b0 + 8 (nv - 1) + last - 1 */
+    float *buf;          /* rows x ldw: x, then softmax's e; NULL: none */
+    __m256 special[MAX_VECS], low[MAX_VECS]; /* all-ones lanes */
+    float m[8 * MAX_VECS] __attribute__((aligned(32))); /* max, then m' */
+    float s[8 * MAX_VECS] __attribute__((aligned(32))); /* sum, then factor */
+} col_blk;
+
+/* Prefetches the segment of the row OPK_SM_COL_PF_ROWS below p (row i),
+ * one line per 16 floats. */
 ALWAYS_INLINE void col_prefetch(const float *p, size_t i, size_t rows,
                                 size_t ld, size_t nv)
 {
     if (i + OPK_SM_COL_PF_ROWS < rows)
         for (size_t v = 0; v < nv; v += 2)
             _mm_prefetch((const char *)(p + OPK_SM_COL_PF_ROWS * ld + 8 * v),
-                         _MM_HINT_T0);
+                         _MM_HINT_T1);
 }
 
-/* One block of columns [b0, b0 + w) of the job; m and s: w floats each,
- * padded to 16. SPEC 3.1 per column, classes as in ../softmax_shared.h:
- * pass 1 max (min) of x, pass 2 s = seq(E(t - m')), pass 3 the output
- * (special columns from their class). Softmax keeps e in eb (rows x ldw
- * floats) when given, so that Y is written once, streamed when nt; else
- * in Y. */
-ALWAYS_INLINE void col_block_run(int log, int neg, const opk_softmax_job *jb,
-                                 size_t b0, size_t w, float *m, float *s,
-                                 float *eb, size_t ldw, int nt)
+ALWAYS_INLINE size_t lanes(const col_blk *b, size_t v)
 {
-    const size_t rows = jb->rows, nv = (w + 7) / 8;
-    const size_t last = w - (nv - 1) * 8; /* lanes of the last vector */
-    const __m256 vb = _mm256_set1_ps(jb->beta);
-    const __m256 inf = _mm256_set1_ps(INFINITY), ninf = _mm256_set1_ps(-INFINITY);
-    __m256 bad[MAX_VECS], low[MAX_VECS]; /* all-ones lanes */
+    return v + 1 < b->nv ? 8 : b->last;
+}
 
-    /* Pass 1: column max (min) of x, NaN ignored. */
-    for (size_t v = 0; v < nv; v++)
-        _mm256_store_ps(m + 8 * v, neg ? inf : ninf);
-    for (size_t i = 0; i < rows; i++) {
-        const float *x = jb->x + i * jb->ldx + b0;
-        col_prefetch(x, i, rows, jb->ldx, nv);
-        for (size_t v = 0; v < nv; v++) {
-            size_t c = v + 1 < nv ? 8 : last;
-            __m256 xv = v8_load_n(x + 8 * v, c), a = _mm256_load_ps(m + 8 * v);
-            __m256 b = neg ? _mm256_min_ps(xv, a) : _mm256_max_ps(xv, a);
-            if (c < 8) /* masked-off lanes read +0: keep the accumulator */
-                b = _mm256_blendv_ps(a, b, _mm256_castsi256_ps(v8_mask_n(c)));
-            _mm256_store_ps(m + 8 * v, b);
-        }
+/* Pass 1, row i: max (min) of x, NaN ignored; x copied to buf. */
+ALWAYS_INLINE void p1_row(int neg, const opk_softmax_job *jb, col_blk *b,
+                          size_t i, size_t ldw)
+{
+    const float *x = jb->x + i * jb->ldx + b->b0;
+    col_prefetch(x, i, jb->rows, jb->ldx, b->nv);
+    for (size_t v = 0; v < b->nv; v++) {
+        size_t c = lanes(b, v);
+        __m256 xv = v8_load_n(x + 8 * v, c), a = _mm256_load_ps(b->m + 8 * v);
+        __m256 r = neg ? _mm256_min_ps(xv, a) : _mm256_max_ps(xv, a);
+        if (c < 8) /* masked-off lanes read +0: keep the accumulator */
+            r = _mm256_blendv_ps(a, r, _mm256_castsi256_ps(v8_mask_n(c)));
+        _mm256_store_ps(b->m + 8 * v, r);
+        if (b->buf)
+            _mm256_store_ps(b->buf + i * ldw + 8 * v, xv);
     }
-    /* m = beta * extreme; pass 2 subtracts m' (0 where m = -inf). */
-    for (size_t v = 0; v < nv; v++) {
-        __m256 mv = _mm256_mul_ps(vb, _mm256_load_ps(m + 8 * v));
-        bad[v] = _mm256_cmp_ps(mv, inf, _CMP_EQ_UQ); /* +inf or NaN */
-        low[v] = _mm256_cmp_ps(mv, ninf, _CMP_EQ_OQ);
-        _mm256_store_ps(m + 8 * v, _mm256_blendv_ps(mv, _mm256_setzero_ps(), low[v]));
-        _mm256_store_ps(s + 8 * v, _mm256_setzero_ps());
+}
+
+/* After pass 1: m = beta * extreme, kept as m' (0 where m = -inf). */
+ALWAYS_INLINE void p1_end(const opk_softmax_job *jb, col_blk *b)
+{
+    const __m256 vb = _mm256_set1_ps(jb->beta);
+    for (size_t v = 0; v < b->nv; v++) {
+        __m256 mv = _mm256_mul_ps(vb, _mm256_load_ps(b->m + 8 * v));
+        b->special[v] = _mm256_cmp_ps(mv, _mm256_set1_ps(INFINITY),
+                                      _CMP_EQ_UQ); /* +inf or NaN */
+        b->low[v] = _mm256_cmp_ps(mv, _mm256_set1_ps(-INFINITY), _CMP_EQ_OQ);
+        _mm256_store_ps(b->m + 8 * v,
+                        _mm256_blendv_ps(mv, _mm256_setzero_ps(), b->low[v]));
+        _mm256_store_ps(b->s + 8 * v, _mm256_setzero_ps());
     }
-    /* Pass 2: s = seq(E(t - m')) over ascending rows; softmax keeps e in Y. */
-    for (size_t i = 0; i < rows; i++) {
-        const float *x = jb->x + i * jb->ldx + b0;
-        float *y = jb->y + i * jb->ldy + b0;
-        col_prefetch(x, i, rows, jb->ldx, nv);
-        for (size_t v = 0; v < nv; v++) {
-            size_t c = v + 1 < nv ? 8 : last;
-            __m256 t = _mm256_mul_ps(vb, v8_load_n(x + 8 * v, c));
-            __m256 e = v8_E(_mm256_sub_ps(t, _mm256_load_ps(m + 8 * v)));
-            _mm256_store_ps(s + 8 * v, _mm256_add_ps(_mm256_load_ps(s + 8 * v), e));
-            if (log)
-                continue;
-            if (eb)
-                _mm256_store_ps(eb + i * ldw + 8 * v, e);
-            else
-                v8_store_n(y + 8 * v, e, c);
-        }
+}
+
+/* Pass 2, row i: s += E(t - m') (seq over ascending rows); softmax keeps e
+ * in buf over x, or without buf in Y. */
+ALWAYS_INLINE void p2_row(int log, const opk_softmax_job *jb, col_blk *b,
+                          size_t i, size_t ldw)
+{
+    const float *x = b->buf ? b->buf + i * ldw : jb->x + i * jb->ldx + b->b0;
+    float *e = b->buf ? b->buf + i * ldw : jb->y + i * jb->ldy + b->b0;
+    const __m256 vb = _mm256_set1_ps(jb->beta);
+    if (!b->buf)
+        col_prefetch(x, i, jb->rows, jb->ldx, b->nv);
+    for (size_t v = 0; v < b->nv; v++) {
+        size_t c = lanes(b, v);
+        __m256 t = _mm256_mul_ps(vb, v8_load_n(x + 8 * v, c));
+        __m256 ev = v8_E(_mm256_sub_ps(t, _mm256_load_ps(b->m + 8 * v)));
+        _mm256_store_ps(b->s + 8 * v, _mm256_add_ps(_mm256_load_ps(b->s + 8 * v), ev));
+        if (!log)
+            v8_store_n(e + 8 * v, ev, c);
     }
-    /* Classes; s becomes the factor 1/s or Lg(s), or the special value. */
+}
+
+/* After pass 2: the classes; s becomes 1/s or Lg(s), or the special value. */
+ALWAYS_INLINE void p2_end(int log, col_blk *b)
+{
     const __m256 special_low = _mm256_set1_ps(log ? -INFINITY : 0.0f);
-    for (size_t v = 0; v < nv; v++) {
-        __m256 sv = _mm256_load_ps(s + 8 * v);
-        bad[v] = _mm256_or_ps(bad[v], _mm256_cmp_ps(sv, sv, _CMP_UNORD_Q));
-        low[v] = _mm256_andnot_ps(bad[v], low[v]);
+    for (size_t v = 0; v < b->nv; v++) {
+        __m256 sv = _mm256_load_ps(b->s + 8 * v);
+        b->special[v] = _mm256_or_ps(b->special[v], _mm256_cmp_ps(sv, sv, _CMP_UNORD_Q));
+        b->low[v] = _mm256_andnot_ps(b->special[v], b->low[v]);
         __m256 q = log ? v8_Lg(sv) : _mm256_div_ps(_mm256_set1_ps(1.0f), sv);
-        q = _mm256_blendv_ps(q, special_low, low[v]);
-        q = _mm256_blendv_ps(q, _mm256_set1_ps(NAN), bad[v]);
-        _mm256_store_ps(s + 8 * v, q);
-        bad[v] = _mm256_or_ps(bad[v], low[v]); /* from here: the special lanes */
+        q = _mm256_blendv_ps(q, special_low, b->low[v]);
+        q = _mm256_blendv_ps(q, _mm256_set1_ps(NAN), b->special[v]);
+        _mm256_store_ps(b->s + 8 * v, q);
+        b->special[v] = _mm256_or_ps(b->special[v], b->low[v]);
     }
-    /* Pass 3: y = e * (1 / s), or (t - m) - Lg(s); special lanes from s. */
-    for (size_t i = 0; i < rows; i++) {
-        const float *x = jb->x + i * jb->ldx + b0;
-        float *y = jb->y + i * jb->ldy + b0;
-        const float *e = eb ? eb + i * ldw : y;
+}
+
+/* Pass 3, row i: y = e * (1 / s), or (t - m) - Lg(s); special lanes from s.
+ * With nt, whole aligned vectors of y are streamed. */
+ALWAYS_INLINE void p3_row(int log, const opk_softmax_job *jb, col_blk *b,
+                          size_t i, size_t ldw, int nt)
+{
+    float *y = jb->y + i * jb->ldy + b->b0;
+    /* log: x; softmax: e (in buf, or in Y) */
+    const float *src = b->buf ? b->buf + i * ldw : log ? jb->x + i * jb->ldx + b->b0 : y;
+    const __m256 vb = _mm256_set1_ps(jb->beta);
+    if (!b->buf)
+        col_prefetch(src, i, jb->rows, log ? jb->ldx : jb->ldy, b->nv);
+    const int stream = nt && ((uintptr_t)y & 31) == 0;
+    for (size_t v = 0; v < b->nv; v++) {
+        size_t c = lanes(b, v);
+        __m256 q = _mm256_load_ps(b->s + 8 * v), out;
+        __m256 in = v8_load_n(src + 8 * v, c);
         if (log)
-            col_prefetch(x, i, rows, jb->ldx, nv);
-        else if (!eb)
-            col_prefetch(y, i, rows, jb->ldy, nv);
-        const int stream = nt && ((uintptr_t)y & 31) == 0;
-        for (size_t v = 0; v < nv; v++) {
-            size_t c = v + 1 < nv ? 8 : last;
-            __m256 q = _mm256_load_ps(s + 8 * v), out;
-            if (log) {
-                __m256 t = _mm256_mul_ps(vb, v8_load_n(x + 8 * v, c));
-                out = _mm256_sub_ps(_mm256_sub_ps(t, _mm256_load_ps(m + 8 * v)), q);
-            } else {
-                out = _mm256_mul_ps(v8_load_n(e + 8 * v, c), q);
-            }
-            out = _mm256_blendv_ps(out, q, bad[v]);
-            if (stream && c == 8)
-                _mm256_stream_ps(y + 8 * v, out);
-            else
-                v8_store_n(y + 8 * v, out, c);
+            out = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(vb, in),
+                                              _mm256_load_ps(b->m + 8 * v)), q);
+        else
+            out = _mm256_mul_ps(in, q);
+        out = _mm256_blendv_ps(out, q, b->special[v]);
+        if (stream && c == 8)
+            _mm256_stream_ps(y + 8 * v, out);
+        else
+            v8_store_n(y + 8 * v, out, c);
+    }
+}
+
+/* Columns [c0, c1) in blocks of bw; bufs: three rows x ldw buffers or NULL. */
+ALWAYS_INLINE void cols_run(int log, int neg, const opk_softmax_job *jb,
+                            size_t c0, size_t c1, size_t bw, size_t ldw,
+                            float *bufs, int nt)
+{
+    const size_t rows = jb->rows, nblk = (c1 - c0 + bw - 1) / bw;
+    col_blk blk[3];
+    for (size_t k = 0; k < nblk + 2; k++) {
+        col_blk *b1 = k < nblk ? &blk[k % 3] : NULL;
+        col_blk *b2 = k >= 1 && k - 1 < nblk ? &blk[(k - 1) % 3] : NULL;
+        col_blk *b3 = k >= 2 ? &blk[(k - 2) % 3] : NULL;
+        if (b1) {
+            size_t w = c1 - c0 - k * bw < bw ? c1 - c0 - k * bw : bw;
+            b1->b0 = c0 + k * bw, b1->nv = (w + 7) / 8;
+            b1->last = w - (b1->nv - 1) * 8;
+            b1->buf = bufs ? bufs + (k % 3) * rows * ldw : NULL;
+            for (size_t v = 0; v < b1->nv; v++)
+                _mm256_store_ps(b1->m + 8 * v, _mm256_set1_ps(neg ? INFINITY : -INFINITY));
         }
+        for (size_t i = 0; i < rows; i++) {
+            if (b1)
+                p1_row(neg, jb, b1, i, ldw);
+            if (b2)
+                p2_row(log, jb, b2, i, ldw);
+            if (b3)
+                p3_row(log, jb, b3, i, ldw, nt);
+        }
+        if (b1)
+            p1_end(jb, b1);
+        if (b2)
+            p2_end(log, b2);
     }
 }
 
 void opk_softmax_cols_avx2(const opk_softmax_job *jb, size_t c0, size_t c1,
                            float *scratch)
 {
+    (void)scratch; /* the blocks' state lives on the stack */
     size_t bw = opk_sm_col_block(jb->rows, 8 * MAX_VECS);
     bw = bw < c1 - c0 ? bw : c1 - c0;
     const size_t ldw = (bw + 15) & ~(size_t)15;
-    /* scratch: 2 * (c1 - c0) + 64 floats, room for two padded blocks. */
-    float *m = scratch, *s = scratch + ldw;
-    /* Softmax's e buffer; without it (no memory) e goes through Y: the same
-     * bits, more memory traffic. */
-    float *eb = jb->log ? NULL : opk_sm_col_ebuf(jb->rows, ldw);
-    const int nt = eb && opk_stream_worthwhile(jb->rows * jb->cols * sizeof(float));
+    /* The blocks' copies; without them (too big, no memory) the passes
+     * read X and softmax keeps e in Y: the same bits, more traffic. */
+    float *bufs = opk_sm_col_bufs(jb->rows, ldw);
+    const int nt = bufs && opk_stream_worthwhile(jb->rows * jb->cols * sizeof(float));
     const int log = jb->log, neg = jb->beta < 0;
-    for (size_t b0 = c0; b0 < c1; b0 += bw) {
-        size_t w = c1 - b0 < bw ? c1 - b0 : bw;
-        if (log)
-            neg ? col_block_run(1, 1, jb, b0, w, m, s, eb, ldw, nt)
-                : col_block_run(1, 0, jb, b0, w, m, s, eb, ldw, nt);
-        else
-            neg ? col_block_run(0, 1, jb, b0, w, m, s, eb, ldw, nt)
-                : col_block_run(0, 0, jb, b0, w, m, s, eb, ldw, nt);
-    }
+    if (log)
+        neg ? cols_run(1, 1, jb, c0, c1, bw, ldw, bufs, nt)
+            : cols_run(1, 0, jb, c0, c1, bw, ldw, bufs, nt);
+    else
+        neg ? cols_run(0, 1, jb, c0, c1, bw, ldw, bufs, nt)
+            : cols_run(0, 0, jb, c0, c1, bw, ldw, bufs, nt);
     if (nt)
         _mm_sfence(); /* streaming stores are weakly ordered */
-    opk_free(eb);
+    opk_free(bufs);
 }

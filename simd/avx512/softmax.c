@@ -203,139 +203,188 @@ void opk_softmax_rows_avx512(const opk_softmax_job *jb, size_t r0, size_t r1,
 
 /* ---- columns ------------------------------------------------------------------- */
 
-/* Up to this many 16-column vectors per block (the stack holds their masks). */
-#define MAX_VECS 64
+/* Columns run as a three-stage pipeline over blocks of columns (see
+ * ../softmax_shared.h): one sweep down the rows does pass 1 (max, and a
+ * contiguous copy of the block) of block k + 1, pass 2 (exps, seq sum, on
+ * the copy) of block k and pass 3 (output) of block k - 1, so the loads of
+ * block k + 1 and the stores of block k - 1 overlap block k's exps. */
 
-/* Prefetches the block's segment of the row OPK_SM_COL_PF_ROWS below p
- * (row i of rows); see ../softmax_shared.h. */
+/* Up to this many 16-column vectors per block (blocks live on the stack). */
+#define MAX_VECS 32
+
+typedef struct col_blk {
+    size_t b0, nv, last; /* columns b0 .. b0 + 16 (nv - 1) + last - 1 */
+    float *buf;          /* rows x ldw: x, then softmax's e; NULL: none */
+    __mmask16 special[MAX_VECS], low[MAX_VECS];
+    float m[16 * MAX_VECS] __attribute__((aligned(64))); /* max, then m' */
+    float s[16 * MAX_VECS] __attribute__((aligned(64))); /* sum, then factor */
+} col_blk;
+
+/* Prefetches the segment of the row OPK_SM_COL_PF_ROWS below p (row i). */
 ALWAYS_INLINE void col_prefetch(const float *p, size_t i, size_t rows,
                                 size_t ld, size_t nv)
 {
     if (i + OPK_SM_COL_PF_ROWS < rows)
         for (size_t v = 0; v < nv; v++)
             _mm_prefetch((const char *)(p + OPK_SM_COL_PF_ROWS * ld + 16 * v),
-                         _MM_HINT_T0);
+                         _MM_HINT_T1);
 }
 
-/* One block of columns [b0, b0 + w) of the job; m and s: w floats each,
- * padded to 16. SPEC 3.1 per column, classes as in ../softmax_shared.h:
- * pass 1 max (min) of x, pass 2 s = seq(E(t - m')), pass 3 the output
- * (special columns from their class). Softmax keeps e in eb (rows x ldw
- * floats) when given, so that Y is written once, streamed when nt; else
- * in Y. */
-ALWAYS_INLINE void col_block_run(int log, int neg, const opk_softmax_job *jb,
-                                 size_t b0, size_t w, float *m, float *s,
-                                 float *eb, size_t ldw, int nt)
+ALWAYS_INLINE size_t lanes(const col_blk *b, size_t v)
 {
-    const size_t rows = jb->rows, nv = (w + 15) / 16;
-    const size_t last = w - (nv - 1) * 16; /* lanes of the last vector */
-    const __m512 vb = _mm512_set1_ps(jb->beta);
-    const __m512 inf = _mm512_set1_ps(INFINITY), ninf = _mm512_set1_ps(-INFINITY);
-    __mmask16 bad[MAX_VECS], low[MAX_VECS];
+    return v + 1 < b->nv ? 16 : b->last;
+}
 
-    /* Pass 1: column max (min) of x, NaN ignored. */
-    for (size_t v = 0; v < nv; v++)
-        _mm512_store_ps(m + 16 * v, neg ? inf : ninf);
-    for (size_t i = 0; i < rows; i++) {
-        const float *x = jb->x + i * jb->ldx + b0;
-        col_prefetch(x, i, rows, jb->ldx, nv);
-        for (size_t v = 0; v < nv; v++) {
-            size_t c = v + 1 < nv ? 16 : last;
-            __m512 xv = v16_load_n(x + 16 * v, c), a = _mm512_load_ps(m + 16 * v);
-            a = neg ? _mm512_mask_min_ps(a, v16_mask_n(c), xv, a)
-                    : _mm512_mask_max_ps(a, v16_mask_n(c), xv, a);
-            _mm512_store_ps(m + 16 * v, a);
-        }
+/* Pass 1, row i: max (min) of x, NaN ignored; x copied to buf. */
+ALWAYS_INLINE void p1_row(int neg, const opk_softmax_job *jb, col_blk *b,
+                          size_t i, size_t ldw)
+{
+    const float *x = jb->x + i * jb->ldx + b->b0;
+    col_prefetch(x, i, jb->rows, jb->ldx, b->nv);
+    for (size_t v = 0; v < b->nv; v++) {
+        size_t c = lanes(b, v);
+        __m512 xv = v16_load_n(x + 16 * v, c), a = _mm512_load_ps(b->m + 16 * v);
+        a = neg ? _mm512_mask_min_ps(a, v16_mask_n(c), xv, a)
+                : _mm512_mask_max_ps(a, v16_mask_n(c), xv, a);
+        _mm512_store_ps(b->m + 16 * v, a);
+        if (b->buf)
+            _mm512_store_ps(b->buf + i * ldw + 16 * v, xv);
     }
-    /* m = beta * extreme; pass 2 subtracts m' (0 where m = -inf). */
-    for (size_t v = 0; v < nv; v++) {
-        __m512 mv = _mm512_mul_ps(vb, _mm512_load_ps(m + 16 * v));
-        bad[v] = _mm512_cmp_ps_mask(mv, inf, _CMP_EQ_UQ); /* +inf or NaN */
-        low[v] = _mm512_cmp_ps_mask(mv, ninf, _CMP_EQ_OQ);
-        _mm512_store_ps(m + 16 * v, _mm512_mask_blend_ps(low[v], mv, _mm512_setzero_ps()));
-        _mm512_store_ps(s + 16 * v, _mm512_setzero_ps());
+}
+
+/* After pass 1: m = beta * extreme, kept as m' (0 where m = -inf). */
+ALWAYS_INLINE void p1_end(const opk_softmax_job *jb, col_blk *b)
+{
+    const __m512 vb = _mm512_set1_ps(jb->beta);
+    for (size_t v = 0; v < b->nv; v++) {
+        __m512 mv = _mm512_mul_ps(vb, _mm512_load_ps(b->m + 16 * v));
+        b->special[v] = _mm512_cmp_ps_mask(mv, _mm512_set1_ps(INFINITY),
+                                           _CMP_EQ_UQ); /* +inf or NaN */
+        b->low[v] = _mm512_cmp_ps_mask(mv, _mm512_set1_ps(-INFINITY), _CMP_EQ_OQ);
+        _mm512_store_ps(b->m + 16 * v,
+                        _mm512_mask_blend_ps(b->low[v], mv, _mm512_setzero_ps()));
+        _mm512_store_ps(b->s + 16 * v, _mm512_setzero_ps());
     }
-    /* Pass 2: s = seq(E(t - m')) over ascending rows; softmax keeps e in Y. */
-    for (size_t i = 0; i < rows; i++) {
-        const float *x = jb->x + i * jb->ldx + b0;
-        float *y = jb->y + i * jb->ldy + b0;
-        col_prefetch(x, i, rows, jb->ldx, nv);
-        for (size_t v = 0; v < nv; v++) {
-            size_t c = v + 1 < nv ? 16 : last;
-            __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
-            __m512 e = v16_E(_mm512_sub_ps(t, _mm512_load_ps(m + 16 * v)));
-            _mm512_store_ps(s + 16 * v, _mm512_add_ps(_mm512_load_ps(s + 16 * v), e));
-            if (log)
-                continue;
-            if (eb)
-                _mm512_store_ps(eb + i * ldw + 16 * v, e);
-            else
-                v16_store_n(y + 16 * v, e, c);
-        }
+}
+
+/* Pass 2, row i: s += E(t - m') (seq over ascending rows); softmax keeps e
+ * in buf over x, or without buf in Y. */
+ALWAYS_INLINE void p2_row(int log, const opk_softmax_job *jb, col_blk *b,
+                          size_t i, size_t ldw)
+{
+    const float *x = b->buf ? b->buf + i * ldw : jb->x + i * jb->ldx + b->b0;
+    float *e = b->buf ? b->buf + i * ldw : jb->y + i * jb->ldy + b->b0;
+    const __m512 vb = _mm512_set1_ps(jb->beta);
+    if (!b->buf)
+        col_prefetch(x, i, jb->rows, jb->ldx, b->nv);
+    for (size_t v = 0; v < b->nv; v++) {
+        size_t c = lanes(b, v);
+        __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
+        __m512 ev = v16_E(_mm512_sub_ps(t, _mm512_load_ps(b->m + 16 * v)));
+        _mm512_store_ps(b->s + 16 * v, _mm512_add_ps(_mm512_load_ps(b->s + 16 * v), ev));
+        if (!log)
+            v16_store_n(e + 16 * v, ev, c);
     }
-    /* Classes; s becomes the factor 1/s or Lg(s), or the special value. */
+}
+
+/* After pass 2: the classes; s becomes 1/s or Lg(s), or the special value. */
+ALWAYS_INLINE void p2_end(int log, col_blk *b)
+{
     const __m512 special_low = _mm512_set1_ps(log ? -INFINITY : 0.0f);
-    for (size_t v = 0; v < nv; v++) {
-        __m512 sv = _mm512_load_ps(s + 16 * v);
-        bad[v] |= _mm512_cmp_ps_mask(sv, sv, _CMP_UNORD_Q);
-        low[v] &= (__mmask16)~bad[v];
+    for (size_t v = 0; v < b->nv; v++) {
+        __m512 sv = _mm512_load_ps(b->s + 16 * v);
+        b->special[v] |= _mm512_cmp_ps_mask(sv, sv, _CMP_UNORD_Q);
+        b->low[v] &= (__mmask16)~b->special[v];
         __m512 q = log ? v16_Lg(sv) : _mm512_div_ps(_mm512_set1_ps(1.0f), sv);
-        q = _mm512_mask_blend_ps(low[v], q, special_low);
-        q = _mm512_mask_blend_ps(bad[v], q, _mm512_set1_ps(NAN));
-        _mm512_store_ps(s + 16 * v, q);
-        bad[v] |= low[v]; /* from here: the special lanes */
+        q = _mm512_mask_blend_ps(b->low[v], q, special_low);
+        q = _mm512_mask_blend_ps(b->special[v], q, _mm512_set1_ps(NAN));
+        _mm512_store_ps(b->s + 16 * v, q);
+        b->special[v] |= b->low[v];
     }
-    /* Pass 3: y = e * (1 / s), or (t - m) - Lg(s); special lanes from s. */
-    for (size_t i = 0; i < rows; i++) {
-        const float *x = jb->x + i * jb->ldx + b0;
-        float *y = jb->y + i * jb->ldy + b0;
-        const float *e = eb ? eb + i * ldw : y;
+}
+
+/* Pass 3, row i: y = e * (1 / s), or (t - m) - Lg(s); special lanes from s.
+ * With nt, whole aligned vectors of y are streamed. */
+ALWAYS_INLINE void p3_row(int log, const opk_softmax_job *jb, col_blk *b,
+                          size_t i, size_t ldw, int nt)
+{
+    float *y = jb->y + i * jb->ldy + b->b0;
+    /* log: x; softmax: e (in buf, or in Y) */
+    const float *src = b->buf ? b->buf + i * ldw : log ? jb->x + i * jb->ldx + b->b0 : y;
+    const __m512 vb = _mm512_set1_ps(jb->beta);
+    if (!b->buf)
+        col_prefetch(src, i, jb->rows, log ? jb->ldx : jb->ldy, b->nv);
+    const int stream = nt && ((uintptr_t)y & 63) == 0;
+    for (size_t v = 0; v < b->nv; v++) {
+        size_t c = lanes(b, v);
+        __m512 q = _mm512_load_ps(b->s + 16 * v), out;
+        __m512 in = v16_load_n(src + 16 * v, c);
         if (log)
-            col_prefetch(x, i, rows, jb->ldx, nv);
-        else if (!eb)
-            col_prefetch(y, i, rows, jb->ldy, nv);
-        const int stream = nt && ((uintptr_t)y & 63) == 0;
-        for (size_t v = 0; v < nv; v++) {
-            size_t c = v + 1 < nv ? 16 : last;
-            __m512 q = _mm512_load_ps(s + 16 * v), out;
-            if (log) {
-                __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
-                out = _mm512_sub_ps(_mm512_sub_ps(t, _mm512_load_ps(m + 16 * v)), q);
-            } else {
-                out = _mm512_mul_ps(v16_load_n(e + 16 * v, c), q);
-            }
-            out = _mm512_mask_blend_ps(bad[v], out, q);
-            if (stream && c == 16)
-                _mm512_stream_ps(y + 16 * v, out);
-            else
-                v16_store_n(y + 16 * v, out, c);
+            out = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(vb, in),
+                                              _mm512_load_ps(b->m + 16 * v)), q);
+        else
+            out = _mm512_mul_ps(in, q);
+        out = _mm512_mask_blend_ps(b->special[v], out, q);
+        if (stream && c == 16)
+            _mm512_stream_ps(y + 16 * v, out);
+        else
+            v16_store_n(y + 16 * v, out, c);
+    }
+}
+
+/* Columns [c0, c1) in blocks of bw; bufs: three rows x ldw buffers or NULL. */
+ALWAYS_INLINE void cols_run(int log, int neg, const opk_softmax_job *jb,
+                            size_t c0, size_t c1, size_t bw, size_t ldw,
+                            float *bufs, int nt)
+{
+    const size_t rows = jb->rows, nblk = (c1 - c0 + bw - 1) / bw;
+    col_blk blk[3];
+    for (size_t k = 0; k < nblk + 2; k++) {
+        col_blk *b1 = k < nblk ? &blk[k % 3] : NULL;
+        col_blk *b2 = k >= 1 && k - 1 < nblk ? &blk[(k - 1) % 3] : NULL;
+        col_blk *b3 = k >= 2 ? &blk[(k - 2) % 3] : NULL;
+        if (b1) {
+            size_t w = c1 - c0 - k * bw < bw ? c1 - c0 - k * bw : bw;
+            b1->b0 = c0 + k * bw, b1->nv = (w + 15) / 16;
+            b1->last = w - (b1->nv - 1) * 16;
+            b1->buf = bufs ? bufs + (k % 3) * rows * ldw : NULL;
+            for (size_t v = 0; v < b1->nv; v++)
+                _mm512_store_ps(b1->m + 16 * v, _mm512_set1_ps(neg ? INFINITY : -INFINITY));
         }
+        for (size_t i = 0; i < rows; i++) {
+            if (b1)
+                p1_row(neg, jb, b1, i, ldw);
+            if (b2)
+                p2_row(log, jb, b2, i, ldw);
+            if (b3)
+                p3_row(log, jb, b3, i, ldw, nt);
+        }
+        if (b1)
+            p1_end(jb, b1);
+        if (b2)
+            p2_end(log, b2);
     }
 }
 
 void opk_softmax_cols_avx512(const opk_softmax_job *jb, size_t c0, size_t c1,
                              float *scratch)
 {
+    (void)scratch; /* the blocks' state lives on the stack */
     size_t bw = opk_sm_col_block(jb->rows, 16 * MAX_VECS);
     bw = bw < c1 - c0 ? bw : c1 - c0;
     const size_t ldw = (bw + 15) & ~(size_t)15;
-    /* scratch: 2 * (c1 - c0) + 64 floats, room for two padded blocks. */
-    float *m = scratch, *s = scratch + ldw;
-    /* Softmax's e buffer; without it (no memory) e goes through Y: the same
-     * bits, more memory traffic. */
-    float *eb = jb->log ? NULL : opk_sm_col_ebuf(jb->rows, ldw);
-    const int nt = eb && opk_stream_worthwhile(jb->rows * jb->cols * sizeof(float));
+    /* The blocks' copies; without them (too big, no memory) the passes
+     * read X and softmax keeps e in Y: the same bits, more traffic. */
+    float *bufs = opk_sm_col_bufs(jb->rows, ldw);
+    const int nt = bufs && opk_stream_worthwhile(jb->rows * jb->cols * sizeof(float));
     const int log = jb->log, neg = jb->beta < 0;
-    for (size_t b0 = c0; b0 < c1; b0 += bw) {
-        size_t w = c1 - b0 < bw ? c1 - b0 : bw;
-        if (log)
-            neg ? col_block_run(1, 1, jb, b0, w, m, s, eb, ldw, nt)
-                : col_block_run(1, 0, jb, b0, w, m, s, eb, ldw, nt);
-        else
-            neg ? col_block_run(0, 1, jb, b0, w, m, s, eb, ldw, nt)
-                : col_block_run(0, 0, jb, b0, w, m, s, eb, ldw, nt);
-    }
+    if (log)
+        neg ? cols_run(1, 1, jb, c0, c1, bw, ldw, bufs, nt)
+            : cols_run(1, 0, jb, c0, c1, bw, ldw, bufs, nt);
+    else
+        neg ? cols_run(0, 1, jb, c0, c1, bw, ldw, bufs, nt)
+            : cols_run(0, 0, jb, c0, c1, bw, ldw, bufs, nt);
     if (nt)
         _mm_sfence(); /* streaming stores are weakly ordered */
-    opk_free(eb);
+    opk_free(bufs);
 }
