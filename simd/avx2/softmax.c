@@ -260,7 +260,7 @@ ALWAYS_INLINE void p1_row(int neg, const opk_softmax_job *jb, col_blk *b,
     col_prefetch(x, i, jb->rows, jb->ldx, b->nv);
     for (size_t v = 0; v < b->nv; v++) {
         size_t c = lanes(b, v);
-        __m256 xv = v8_load_n(x + 8 * v, c), a = _mm256_load_ps(b->m + 8 * v);
+        __m256 xv = v8_loadu_c(x + 8 * v, c), a = _mm256_load_ps(b->m + 8 * v);
         __m256 r = neg ? _mm256_min_ps(xv, a) : _mm256_max_ps(xv, a);
         if (c < 8) /* masked-off lanes read +0: keep the accumulator */
             r = _mm256_blendv_ps(a, r, _mm256_castsi256_ps(v8_mask_n(c)));
@@ -297,11 +297,11 @@ ALWAYS_INLINE void p2_row(int log, const opk_softmax_job *jb, col_blk *b,
         col_prefetch(x, i, jb->rows, jb->ldx, b->nv);
     for (size_t v = 0; v < b->nv; v++) {
         size_t c = lanes(b, v);
-        __m256 t = _mm256_mul_ps(vb, v8_load_n(x + 8 * v, c));
+        __m256 t = _mm256_mul_ps(vb, v8_loadu_c(x + 8 * v, c));
         __m256 ev = v8_E(_mm256_sub_ps(t, _mm256_load_ps(b->m + 8 * v)));
         _mm256_store_ps(b->s + 8 * v, _mm256_add_ps(_mm256_load_ps(b->s + 8 * v), ev));
         if (!log)
-            v8_store_n(e + 8 * v, ev, c);
+            v8_storeu_c(e + 8 * v, ev, c);
     }
 }
 
@@ -336,7 +336,7 @@ ALWAYS_INLINE void p3_row(int log, const opk_softmax_job *jb, col_blk *b,
     for (size_t v = 0; v < b->nv; v++) {
         size_t c = lanes(b, v);
         __m256 q = _mm256_load_ps(b->s + 8 * v), out;
-        __m256 in = v8_load_n(src + 8 * v, c);
+        __m256 in = v8_loadu_c(src + 8 * v, c);
         if (log)
             out = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(vb, in),
                                               _mm256_load_ps(b->m + 8 * v)), q);
@@ -346,7 +346,7 @@ ALWAYS_INLINE void p3_row(int log, const opk_softmax_job *jb, col_blk *b,
         if (stream && c == 8)
             _mm256_stream_ps(y + 8 * v, out);
         else
-            v8_store_n(y + 8 * v, out, c);
+            v8_storeu_c(y + 8 * v, out, c);
     }
 }
 

@@ -88,8 +88,15 @@ int opk_vec_selftest_avx2(char *msg, size_t n, float *guard_end)
         for (size_t k = 0; k < 8; k++)
             if (o[k] != (k < c ? (float)k : 0.0f))
                 FAIL("avx2 load_n(%zu) lane %zu: %g", c, k, (double)o[k]);
+        _mm256_storeu_ps(o, v8_loadu_c(p, c));
+        for (size_t k = 0; k < c; k++)
+            if (o[k] != (float)k)
+                FAIL("avx2 loadu_c(%zu) lane %zu: %g", c, k, (double)o[k]);
         p[-1] = 42.0f;
-        v8_store_n(p, _mm256_set1_ps(-1.0f), c);
+        if (c % 2)
+            v8_store_n(p, _mm256_set1_ps(-1.0f), c);
+        else
+            v8_storeu_c(p, _mm256_set1_ps(-1.0f), c);
         for (size_t k = 0; k < c; k++)
             if (p[k] != -1.0f)
                 FAIL("avx2 store_n(%zu) missed lane %zu", c, k);

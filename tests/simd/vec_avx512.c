@@ -86,8 +86,15 @@ int opk_vec_selftest_avx512(char *msg, size_t n, float *guard_end)
         for (size_t k = 0; k < 16; k++)
             if (o[k] != (k < c ? (float)k : 0.0f))
                 FAIL("avx512 load_n(%zu) lane %zu: %g", c, k, (double)o[k]);
+        _mm512_storeu_ps(o, v16_loadu_c(p, c));
+        for (size_t k = 0; k < c; k++)
+            if (o[k] != (float)k)
+                FAIL("avx512 loadu_c(%zu) lane %zu: %g", c, k, (double)o[k]);
         p[-1] = 42.0f;
-        v16_store_n(p, _mm512_set1_ps(-1.0f), c);
+        if (c % 2)
+            v16_store_n(p, _mm512_set1_ps(-1.0f), c);
+        else
+            v16_storeu_c(p, _mm512_set1_ps(-1.0f), c);
         for (size_t k = 0; k < c; k++)
             if (p[k] != -1.0f)
                 FAIL("avx512 store_n(%zu) missed lane %zu", c, k);
