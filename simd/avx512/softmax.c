@@ -243,9 +243,9 @@ ALWAYS_INLINE void p1_row(int neg, const opk_softmax_job *jb, col_blk *b,
     col_prefetch(x, i, jb->rows, jb->ldx, b->nv);
     for (size_t v = 0; v < b->nv; v++) {
         size_t c = lanes(b, v);
-        __m512 xv = v16_load_n(x + 16 * v, c), a = _mm512_load_ps(b->m + 16 * v);
-        a = neg ? _mm512_mask_min_ps(a, v16_mask_n(c), xv, a)
-                : _mm512_mask_max_ps(a, v16_mask_n(c), xv, a);
+        __m512 xv = v16_loadu_c(x + 16 * v, c), a = _mm512_load_ps(b->m + 16 * v);
+        __mmask16 k = v16_mask_n(c); /* masked-off lanes read +0 */
+        a = neg ? _mm512_mask_min_ps(a, k, xv, a) : _mm512_mask_max_ps(a, k, xv, a);
         _mm512_store_ps(b->m + 16 * v, a);
         if (b->buf)
             _mm512_store_ps(b->buf + i * ldw + 16 * v, xv);
@@ -279,11 +279,11 @@ ALWAYS_INLINE void p2_row(int log, const opk_softmax_job *jb, col_blk *b,
         col_prefetch(x, i, jb->rows, jb->ldx, b->nv);
     for (size_t v = 0; v < b->nv; v++) {
         size_t c = lanes(b, v);
-        __m512 t = _mm512_mul_ps(vb, v16_load_n(x + 16 * v, c));
+        __m512 t = _mm512_mul_ps(vb, v16_loadu_c(x + 16 * v, c));
         __m512 ev = v16_E(_mm512_sub_ps(t, _mm512_load_ps(b->m + 16 * v)));
         _mm512_store_ps(b->s + 16 * v, _mm512_add_ps(_mm512_load_ps(b->s + 16 * v), ev));
         if (!log)
-            v16_store_n(e + 16 * v, ev, c);
+            v16_storeu_c(e + 16 * v, ev, c);
     }
 }
 
@@ -318,7 +318,7 @@ ALWAYS_INLINE void p3_row(int log, const opk_softmax_job *jb, col_blk *b,
     for (size_t v = 0; v < b->nv; v++) {
         size_t c = lanes(b, v);
         __m512 q = _mm512_load_ps(b->s + 16 * v), out;
-        __m512 in = v16_load_n(src + 16 * v, c);
+        __m512 in = v16_loadu_c(src + 16 * v, c);
         if (log)
             out = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(vb, in),
                                               _mm512_load_ps(b->m + 16 * v)), q);
@@ -328,7 +328,7 @@ ALWAYS_INLINE void p3_row(int log, const opk_softmax_job *jb, col_blk *b,
         if (stream && c == 16)
             _mm512_stream_ps(y + 16 * v, out);
         else
-            v16_store_n(y + 16 * v, out, c);
+            v16_storeu_c(y + 16 * v, out, c);
     }
 }
 
