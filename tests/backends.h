@@ -26,6 +26,20 @@ static inline int test_backends(opk_backend *list)
     return n;
 }
 
+/* The usable backends that implement kernel k (see test_backends). */
+static inline int test_backends_for(opk_kernel k, opk_backend *list)
+{
+    opk_backend all[OPK_BACKEND_COUNT];
+    int n = test_backends(all), m = 0;
+    for (int i = 0; i < n; i++)
+        if (opk_backend_implements(all[i], k))
+            list[m++] = all[i];
+        else
+            printf("(%s does not implement %s: not tested on it)\n",
+                   opk_backend_name(all[i]), opk_kernel_name(k));
+    return m;
+}
+
 static inline opk_ctx *test_ctx(opk_backend b, int threads)
 {
     opk_config cfg = opk_config_default();
