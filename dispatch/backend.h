@@ -22,6 +22,50 @@ typedef struct opk_softmax_job {
 /* Column ranges handed to kernels start at multiples of this. */
 #define OPK_COL_ALIGN 16
 
+
+/* One attention call (SPEC 3.4), already validated; see kernels/attention.c.
+ * Query rows are independent: threads get row ranges. */
+typedef struct opk_attn_job {
+    const float *q, *k, *v, *h; /* h is V when the caller passed H = NULL */
+    size_t ldq, ldk, ldv, ldh;
+    const float *g; /* graph term G (n x dv), NULL without a graph */
+    size_t ldg;
+    float *o;
+    size_t ldo;
+    size_t n, m, d, dv;
+    int norm;    /* opk_norm */
+    float gamma; /* fl(beta / Sq(d)) */
+    /* Mixing: g ? fma(a3, G, fma(a2, B, fl(a1 H))) : fma(tau, B, fl(a1 H)) */
+    float tau, a1, a2, a3;
+    /* Key blocks of OPK_ATTN_BLOCK packed by opk_attn_pack (NULL if the
+     * backend packs nothing): per block, K^T (d x 64, zero-padded keys),
+     * then V (64 x dvp, zero-padded); block stride OPK_ATTN_BLOCK*(d+dvp). */
+    const float *pack;
+    size_t dvp; /* dv rounded up to a multiple of 16 */
+} opk_attn_job;
+
+/* The shared packing of key blocks (plain C, kernels/attention.c), for the
+ * attn_pack entries of the SIMD tables. */
+void opk_attn_pack_blocks(const opk_attn_job *j, size_t b0, size_t b1,
+                          float *pack);
+
+/* Keys per online-softmax block (SPEC 3.4). */
+#define OPK_ATTN_BLOCK 64
+/* Query rows per tile of the fused kernels: their running state (max, sum,
+ * dvp accumulators) lives in the thread's scratch. */
+#define OPK_ATTN_TILE 64
+/* Scratch floats per thread for attn_fused_rows. */
+#define OPK_ATTN_SCRATCH(dvp) \
+    ((size_t)OPK_ATTN_TILE * ((dvp) + 2 * OPK_ATTN_BLOCK + 16))
+
+/* Linear mode (SPEC 3.4): the key-side sums, reduced over all keys in one
+ * fixed order. kv: d x dvp (KV_kf), ks: d, vs: dvp. */
+typedef struct opk_attn_linear {
+    const float *rk; /* m inverse norms (row or global) of K */
+    const float *rq; /* n inverse norms of Q */
+    float *kv, *ks, *vs;
+} opk_attn_linear;
+
 typedef struct opk_ops {
     opk_backend id;
     /* Rows [r0, r1). scratch: cols floats, 64-byte aligned, private to the
@@ -32,6 +76,25 @@ typedef struct opk_ops {
      * 2 * (c1 - c0) + 64 floats, 64-byte aligned, private to the thread. */
     void (*softmax_cols)(const opk_softmax_job *j, size_t c0, size_t c1,
                          float *scratch);
+    /* ---- attention (kernels/attention.c) ---- */
+    /* Packs key blocks [b0, b1) for the fused kernels; NULL: none needed. */
+    void (*attn_pack)(const opk_attn_job *j, size_t b0, size_t b1,
+                      float *pack);
+    /* Softmax or sigmoid mode, fused; query rows [r0, r1). scratch:
+     * OPK_ATTN_SCRATCH(dvp) floats, 64-byte aligned, private. */
+    void (*attn_fused_rows)(const opk_attn_job *j, size_t r0, size_t r1,
+                            float *scratch);
+    /* Linear mode. r[i] = dot(x_i, x_i) for rows [r0, r1) of X (cols
+     * wide, row stride ld). */
+    void (*attn_row_dots)(const float *x, size_t ld, size_t cols, size_t r0,
+                          size_t r1, float *r);
+    /* Adds keys [j0, j1) to rows [k0, k1) of KV and ks (and to vs when
+     * k0 == 0), in key order. */
+    void (*attn_linear_kv)(const opk_attn_job *j, const opk_attn_linear *l,
+                           size_t k0, size_t k1, size_t j0, size_t j1);
+    /* Query rows [r0, r1) of the linear mode, with the mixing. */
+    void (*attn_linear_rows)(const opk_attn_job *j, const opk_attn_linear *l,
+                             size_t r0, size_t r1);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;

@@ -140,6 +140,49 @@ OPK_API opk_status opk_hash(opk_cmat M, uint64_t *hash);
 /* M[k] = lo + (hi - lo) * u_k, k the row-major index ignoring ld. */
 OPK_API opk_status opk_fill(uint64_t seed, float lo, float hi, opk_mat M);
 
+
+/* ---- Damped attention (SPEC 3.4) --------------------------------------- */
+
+/* The normalization A = Normalize(S) of the scores S = Q K^T * beta/sqrt(d). */
+typedef enum opk_norm {
+    OPK_NORM_SOFTMAX = 0,  /* row-stochastic, online (no n x m matrix) */
+    OPK_NORM_SINKHORN = 1, /* bistochastic: sinkhorn_iters half-steps */
+    OPK_NORM_LINEAR = 2,   /* DIFFormer-simple, O(n d dv), beta ignored */
+    OPK_NORM_SIGMOID = 3   /* DIFFormer-advanced, row-normalized sigmoid */
+} opk_norm;
+
+struct opk_csr; /* the sparse operator type of opk_cheb (SPEC 2, 3.3) */
+
+typedef struct opk_attention_opts {
+    float beta;         /* score scale: gamma = beta / sqrt(d); default 1 */
+    float tau;          /* damping in [0, 1]: O = (1-tau) H + tau (...); 1 */
+    opk_norm norm;      /* default OPK_NORM_SOFTMAX */
+    int sinkhorn_iters; /* half-steps (>= 1) in sinkhorn mode; default 3 */
+    int linear_global_norm; /* linear mode: one Frobenius norm for all of Q
+                             * (and of K) instead of row norms (0 or 1) */
+    /* Optional graph term G = sum_k c_k T_k(L~) V (SPEC 3.3), mixed in as
+     * O = (1-tau) H + tau ((1-lambda_g) A V + lambda_g G); needs n = m. */
+    const struct opk_csr *graph; /* n x n operator; NULL: no graph term */
+    float lmin, lmax;            /* its spectrum bounds, lmin < lmax */
+    const float *cheb_c;         /* cheb_K + 1 coefficients */
+    int cheb_K;                  /* polynomial order, >= 0 */
+    float lambda_g;              /* graph weight in [0, 1]; ignored without
+                                  * a graph (SPEC: lambda_g = 0 then) */
+} opk_attention_opts;
+
+/* beta 1, tau 1, softmax, 3 Sinkhorn half-steps, row norms, no graph. */
+OPK_API opk_attention_opts opk_attention_opts_default(void);
+
+/* O = (1-tau) H + tau Normalize(Q K^T beta/sqrt(d)) V  [+ graph term].
+ * Q n x d, K m x d, V m x dv, H n x dv or NULL (then H = V, needs n = m),
+ * O n x dv; opts NULL gives the defaults. O must not overlap any input.
+ * Memory beyond O: softmax/sigmoid O((n + m)(d + dv)); sinkhorn the n x m
+ * score matrix besides; linear O(m + n + d dv); the graph term three n x dv
+ * blocks. A zero row of Q or K in linear mode is an OPK_ERR_INVALID_ARG. */
+OPK_API opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K,
+                                 opk_cmat V, const opk_cmat *H,
+                                 const opk_attention_opts *opts, opk_mat O);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,4 +5,9 @@ const opk_ops opk_ops_scalar = {
     .id = OPK_BACKEND_SCALAR,
     .softmax_rows = opk_softmax_rows_scalar,
     .softmax_cols = opk_softmax_cols_scalar,
+    .attn_pack = NULL,
+    .attn_fused_rows = opk_attn_fused_rows_scalar,
+    .attn_row_dots = opk_attn_row_dots_scalar,
+    .attn_linear_kv = opk_attn_linear_kv_scalar,
+    .attn_linear_rows = opk_attn_linear_rows_scalar,
 };

@@ -9,4 +9,15 @@ void opk_softmax_rows_scalar(const opk_softmax_job *j, size_t r0, size_t r1,
 void opk_softmax_cols_scalar(const opk_softmax_job *j, size_t c0, size_t c1,
                              float *scratch);
 
+/* Attention (kernels/attention.c). */
+void opk_attn_fused_rows_scalar(const opk_attn_job *j, size_t r0, size_t r1,
+                                float *scratch);
+void opk_attn_row_dots_scalar(const float *x, size_t ld, size_t cols,
+                              size_t r0, size_t r1, float *r);
+void opk_attn_linear_kv_scalar(const opk_attn_job *j, const opk_attn_linear *l,
+                               size_t k0, size_t k1, size_t j0, size_t j1);
+void opk_attn_linear_rows_scalar(const opk_attn_job *j,
+                                 const opk_attn_linear *l, size_t r0,
+                                 size_t r1);
+
 #endif

@@ -23,4 +23,42 @@ double ref_softmax_error(const float *x, size_t ldx, const float *y,
                          size_t ldy, size_t rows, size_t cols, float beta,
                          int by_cols, int is_log, double *tol);
 
+/* Damped attention (SPEC 3.4), tools/ref_attention.c. norm is an opk_norm
+ * value; h NULL means H = V; g (n x dv, double) is the graph term G when
+ * there is one, g_tol the bound on |G error| / scale it brings.
+ *
+ * Metric: max |o - od| / scale, scale = max|V| + max|H| + max|G|, od =
+ * (1-tau) H + tau ((1-lambda_g) B + lambda_g G) in double with the float
+ * parameters. Bound u * (C_B + 6) + g_tol with C_B B's error over u max|V|:
+ *   softmax: 2 D_S + 2 (nb + 1)(2 Smax + 2) + 3 nb + m + 12
+ *   sigmoid: 2 (4 + D_S) + m + nb + 12
+ *   linear:  L * 2m (1 + 2m / den_min) / den_min + 4,
+ *            L = m + 3d + 16 (+ 2(n + m) with the global norm)
+ *   sinkhorn: 2 D_S h + 2 h (4 Smax + 16 + max(n, m) / 16) + m + 8
+ * where D_S = (d + 3) |gamma| max_ij sum_k |q_ik k_jk| bounds S's error
+ * over u (the dot's fma chain, gamma's two roundings, the product), Smax =
+ * max |S|, nb = ceil(m / 64) key blocks (each rescale multiplies errors of
+ * E(fl(m - mn)) into every earlier term: 2 Smax u from the subtraction,
+ * 2u from E), m u the fma chain over the keys, den_min the smallest
+ * denominator m + q^.ks (its reciprocal amplifies the sums' errors), h the
+ * Sinkhorn half-steps. Each factor 2 on a weight's error: a softmax weight
+ * enters numerator and denominator. */
+typedef struct ref_attn_in {
+    const float *q, *k, *v, *h;
+    size_t ldq, ldk, ldv, ldh;
+    size_t n, m, d, dv;
+    int norm;
+    float beta, tau;
+    int iters, global;
+    const double *g;
+    size_t ldg;
+    float lambda_g;
+    double g_tol;
+} ref_attn_in;
+
+/* B = A V (n x dv, dense) in double and C_B; -1 on a zero norm (linear). */
+int ref_attention_B(const ref_attn_in *a, double *B, double *cb);
+double ref_attention_error(const ref_attn_in *a, const float *o, size_t ldo,
+                           double *tol);
+
 #endif

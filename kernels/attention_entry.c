@@ -1,0 +1,309 @@
+/* Damped attention (SPEC 3.4): argument checks, the work split over
+ * threads, and the sequence of kernel calls for each normalization. The
+ * kernels themselves are in the backend tables (scalar: attention.c). */
+#include <math.h>
+#include <string.h>
+
+#include "../dispatch/ctx.h"
+#include "common.h"
+#include "sleef1.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+opk_attention_opts opk_attention_opts_default(void)
+{
+    opk_attention_opts o;
+    memset(&o, 0, sizeof o);
+    o.beta = 1.0f;
+    o.tau = 1.0f;
+    o.norm = OPK_NORM_SOFTMAX;
+    o.sinkhorn_iters = 3;
+    o.linear_global_norm = 0;
+    o.graph = NULL;
+    o.lmin = 0.0f;
+    o.lmax = 2.0f;
+    o.cheb_c = NULL;
+    o.cheb_K = 0;
+    o.lambda_g = 0.0f;
+    return o;
+}
+
+/* Thread `me` of `all`'s share [*a, *b) of `units`. */
+static void share(size_t units, int me, int all, size_t *a, size_t *b)
+{
+    *a = units * (size_t)me / (size_t)all;
+    *b = units * (size_t)(me + 1) / (size_t)all;
+}
+
+#ifdef _OPENMP
+#define ME_ALL(me, all) \
+    int me = omp_get_thread_num(), all = omp_get_num_threads()
+#else
+#define ME_ALL(me, all) int me = 0, all = 1
+#endif
+
+static int param_in_01(float x) { return x >= 0.0f && x <= 1.0f; }
+
+static opk_status check_params(const opk_ctx *ctx,
+                               const opk_attention_opts *op)
+{
+    if (!isfinite(op->beta))
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.beta (%g) must be finite",
+                        (double)op->beta);
+    if (!param_in_01(op->tau))
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.tau (%g) must be in [0, 1]",
+                        (double)op->tau);
+    if (op->norm != OPK_NORM_SOFTMAX && op->norm != OPK_NORM_SINKHORN &&
+        op->norm != OPK_NORM_LINEAR && op->norm != OPK_NORM_SIGMOID)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.norm (%d) is not an opk_norm",
+                        (int)op->norm);
+    if (op->sinkhorn_iters < 1)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.sinkhorn_iters (%d) must be >= 1",
+                        op->sinkhorn_iters);
+    if (op->linear_global_norm != 0 && op->linear_global_norm != 1)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.linear_global_norm (%d) must be 0 "
+                        "or 1",
+                        op->linear_global_norm);
+    if (!param_in_01(op->lambda_g))
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.lambda_g (%g) must be in [0, 1]",
+                        (double)op->lambda_g);
+    return OPK_OK;
+}
+
+/* Shapes, pointers, parameters and overlaps; nothing is written. */
+static opk_status check_args(const opk_ctx *ctx, opk_cmat Q, opk_cmat K,
+                             opk_cmat V, const opk_cmat *H,
+                             const opk_attention_opts *op, opk_mat O)
+{
+    opk_span sq, sk, sv, sh = {0, 0}, so;
+    opk_status st;
+    if ((st = opk_check_mat(ctx, "attention: Q", Q.data, Q.rows, Q.cols, Q.ld, &sq)) ||
+        (st = opk_check_mat(ctx, "attention: K", K.data, K.rows, K.cols, K.ld, &sk)) ||
+        (st = opk_check_mat(ctx, "attention: V", V.data, V.rows, V.cols, V.ld, &sv)) ||
+        (st = opk_check_mat(ctx, "attention: O", O.data, O.rows, O.cols, O.ld, &so)))
+        return st;
+    if (H && (st = opk_check_mat(ctx, "attention: H", H->data, H->rows,
+                                 H->cols, H->ld, &sh)))
+        return st;
+    if (K.cols != Q.cols)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: K has %zu columns but Q has %zu (both "
+                        "are d)", K.cols, Q.cols);
+    if (V.rows != K.rows)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: V has %zu rows but K has %zu (both are "
+                        "m)", V.rows, K.rows);
+    if ((st = opk_check_shape(ctx, "attention: O", O.rows, O.cols, Q.rows,
+                              V.cols)))
+        return st;
+    if (H && (st = opk_check_shape(ctx, "attention: H", H->rows, H->cols,
+                                   Q.rows, V.cols)))
+        return st;
+    if (!H && Q.rows != V.rows)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: H is NULL (H = V) but Q has %zu rows and "
+                        "V has %zu; H = V needs n = m", Q.rows, V.rows);
+    if ((st = check_params(ctx, op)))
+        return st;
+    if (op->graph)
+        return opk_fail(ctx, OPK_ERR_UNSUPPORTED,
+                        "attention: opts.graph: the graph term is not built "
+                        "yet");
+    static const char *const in_names[] = {"Q", "K", "V", "H"};
+    const opk_span ins[] = {sq, sk, sv, sh};
+    for (int t = 0; t < 4; t++)
+        if (opk_spans_overlap(so, ins[t]))
+            return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                            "attention: O overlaps %s (O must not overlap "
+                            "any input)", in_names[t]);
+    if (O.rows && O.cols && K.rows == 0)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: K and V have no rows (m = 0), so no "
+                        "attention exists for the %zu query rows", O.rows);
+    if (O.rows && O.cols && Q.cols == 0)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: Q and K have no columns; d must be >= 1");
+    return OPK_OK;
+}
+
+static opk_status nomem(const opk_ctx *ctx, const char *what, size_t floats)
+{
+    return opk_fail(ctx, OPK_ERR_NOMEM,
+                    "attention: cannot allocate %zu floats for %s", floats,
+                    what);
+}
+
+/* Softmax and sigmoid modes: pack key blocks (if the backend wants them),
+ * then each thread runs the fused kernel on its query rows. */
+static opk_status run_fused(opk_ctx *ctx, opk_attn_job *jb)
+{
+    const opk_ops *ops = ctx->ops;
+    int nt = opk_threads_for(ctx, jb->n, jb->m * (jb->d + jb->dv) * 4);
+    size_t nblocks = (jb->m + OPK_ATTN_BLOCK - 1) / OPK_ATTN_BLOCK;
+    size_t npack = ops->attn_pack
+                       ? nblocks * OPK_ATTN_BLOCK * (jb->d + jb->dvp)
+                       : 0;
+    size_t per = OPK_ATTN_SCRATCH(jb->dvp);
+    float *pack = npack ? opk_alloc(npack * sizeof(float)) : NULL;
+    float *scratch = opk_alloc((size_t)nt * per * sizeof(float));
+    if ((npack && !pack) || !scratch) {
+        opk_free(pack), opk_free(scratch);
+        return nomem(ctx, "the packed keys and per-thread state",
+                     npack + (size_t)nt * per);
+    }
+    jb->pack = pack;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        ME_ALL(me, all);
+        size_t a, b;
+        if (pack) {
+            share(nblocks, me, all, &a, &b);
+            if (a < b)
+                ops->attn_pack(jb, a, b, pack);
+#pragma omp barrier
+        }
+        share(jb->n, me, all, &a, &b);
+        if (a < b)
+            ops->attn_fused_rows(jb, a, b, scratch + (size_t)me * per);
+    }
+    opk_free(pack);
+    opk_free(scratch);
+    return OPK_OK;
+}
+
+/* Keys per synchronized step of the linear mode's key pass: the threads
+ * walk the keys together so that each chunk comes from memory once. */
+#define LINEAR_CHUNK 2048
+
+/* Turns dots into the scale factors r = fl(1 / Sq(.)) of SPEC 3.4 (row
+ * norms, or one Frobenius norm with global), refusing a zero norm. */
+static opk_status linear_scales(const opk_ctx *ctx, float *r, size_t rows,
+                                int global, const char *name)
+{
+    if (global) {
+        float s = 0.0f;
+        for (size_t i = 0; i < rows; i++)
+            s = s + r[i];
+        if (s == 0.0f)
+            return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                            "attention: %s is all zero (linear mode needs a "
+                            "nonzero norm)", name);
+        float inv = 1.0f / opk_Sq(s);
+        for (size_t i = 0; i < rows; i++)
+            r[i] = inv;
+        return OPK_OK;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        if (r[i] == 0.0f)
+            return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                            "attention: row %zu of %s has norm zero (linear "
+                            "mode divides by row norms)", i, name);
+        r[i] = 1.0f / opk_Sq(r[i]);
+    }
+    return OPK_OK;
+}
+
+static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
+{
+    const opk_ops *ops = ctx->ops;
+    const size_t n = jb->n, m = jb->m, d = jb->d, dvp = jb->dvp;
+    size_t total = n + m + d * dvp + d + dvp;
+    float *buf = opk_alloc(total * sizeof(float));
+    if (!buf)
+        return nomem(ctx, "the linear-mode sums", total);
+    memset(buf, 0, total * sizeof(float));
+    float *rq = buf, *rk = rq + n;
+    opk_attn_linear ln = {rk, rq, rk + m, rk + m + d * dvp,
+                          rk + m + d * dvp + d};
+    int nt = opk_threads_for(ctx, n + m, (d + jb->dv) * 4 * d);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        ME_ALL(me, all);
+        size_t a, b;
+        share(n, me, all, &a, &b);
+        if (a < b)
+            ops->attn_row_dots(jb->q, jb->ldq, d, a, b, rq);
+        share(m, me, all, &a, &b);
+        if (a < b)
+            ops->attn_row_dots(jb->k, jb->ldk, d, a, b, rk);
+    }
+    opk_status st;
+    if ((st = linear_scales(ctx, rq, n, global, "Q")) ||
+        (st = linear_scales(ctx, rk, m, global, "K"))) {
+        opk_free(buf);
+        return st;
+    }
+    /* KV, ks, vs: a chain over all keys per element, so threads split the
+     * rows of KV (never the keys) and step through the keys together. */
+    int nkv = nt < (int)d ? nt : (int)d;
+#pragma omp parallel num_threads(nkv) if (nkv > 1)
+    {
+        ME_ALL(me, all);
+        size_t a, b;
+        share(d, me, all, &a, &b);
+        for (size_t j0 = 0; j0 < m; j0 += LINEAR_CHUNK) {
+            size_t j1 = m - j0 < LINEAR_CHUNK ? m : j0 + LINEAR_CHUNK;
+            ops->attn_linear_kv(jb, &ln, a, b, j0, j1);
+#pragma omp barrier
+        }
+    }
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        ME_ALL(me, all);
+        size_t a, b;
+        share(n, me, all, &a, &b);
+        if (a < b)
+            ops->attn_linear_rows(jb, &ln, a, b);
+    }
+    opk_free(buf);
+    return OPK_OK;
+}
+
+opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K, opk_cmat V,
+                         const opk_cmat *H, const opk_attention_opts *opts,
+                         opk_mat O)
+{
+    if (!ctx)
+        return opk_fail(NULL, OPK_ERR_INVALID_ARG, "attention: ctx is NULL");
+    opk_attention_opts op = opts ? *opts : opk_attention_opts_default();
+    opk_status st = check_args(ctx, Q, K, V, H, &op, O);
+    if (st)
+        return st;
+    if (O.rows == 0 || O.cols == 0)
+        return OPK_OK;
+    const opk_cmat Hm = H ? *H : V;
+    opk_attn_job jb;
+    memset(&jb, 0, sizeof jb);
+    jb.q = Q.data, jb.ldq = Q.ld;
+    jb.k = K.data, jb.ldk = K.ld;
+    jb.v = V.data, jb.ldv = V.ld;
+    jb.h = Hm.data, jb.ldh = Hm.ld;
+    jb.o = O.data, jb.ldo = O.ld;
+    jb.n = Q.rows, jb.m = K.rows, jb.d = Q.cols, jb.dv = V.cols;
+    jb.dvp = (jb.dv + 15) & ~(size_t)15;
+    jb.norm = (int)op.norm;
+    jb.gamma = op.beta / opk_Sq((float)jb.d);
+    jb.tau = op.tau;
+    jb.a1 = 1.0f - op.tau;
+    jb.a2 = op.tau * (1.0f - op.lambda_g);
+    jb.a3 = op.tau * op.lambda_g;
+    switch (op.norm) {
+    case OPK_NORM_SOFTMAX:
+    case OPK_NORM_SIGMOID:
+        return run_fused(ctx, &jb);
+    case OPK_NORM_LINEAR:
+        return run_linear(ctx, &jb, op.linear_global_norm);
+    default:
+        return opk_fail(ctx, OPK_ERR_UNSUPPORTED,
+                        "attention: opts.norm: sinkhorn mode is not built "
+                        "yet");
+    }
+}
