@@ -10,4 +10,8 @@ void opk_softmax_rows_avx512(const opk_softmax_job *j, size_t r0, size_t r1,
 void opk_softmax_cols_avx512(const opk_softmax_job *j, size_t c0, size_t c1,
                            float *scratch);
 
+/* attention.c (simd/attention_fused.h) */
+void opk_attn_fused_rows_avx512(const opk_attn_job *j, size_t r0, size_t r1,
+                             float *scratch);
+
 #endif
