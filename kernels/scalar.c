@@ -10,4 +10,6 @@ const opk_ops opk_ops_scalar = {
     .attn_row_dots = opk_attn_row_dots_scalar,
     .attn_linear_kv = opk_attn_linear_kv_scalar,
     .attn_linear_rows = opk_attn_linear_rows_scalar,
+    .sinkhorn_rows = opk_sinkhorn_rows_scalar,
+    .sinkhorn_cols = opk_sinkhorn_cols_scalar,
 };

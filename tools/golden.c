@@ -14,6 +14,7 @@ static const struct {
 } runners[] = {
     {"softmax", golden_run_softmax},
     {"attention", golden_run_attention},
+    {"sinkhorn", golden_run_sinkhorn},
 };
 
 #define NRUNNERS (sizeof runners / sizeof runners[0])
