@@ -119,6 +119,15 @@ typedef struct opk_ops {
     /* Query rows [r0, r1) of the linear mode, with the mixing. */
     void (*attn_linear_rows)(const opk_attn_job *j, const opk_attn_linear *l,
                              size_t r0, size_t r1);
+    /* Sinkhorn mode. Scores S_ij (SPEC 3.4) of rows [r0, r1) into s (row
+     * stride lds >= m rounded up to 16; columns up to that may be written).
+     * Uses the packed blocks when the backend packs. */
+    void (*attn_scores)(const opk_attn_job *j, size_t r0, size_t r1, float *s,
+                        size_t lds);
+    /* B = P V (fma chain over j ascending from +0), mixed into O, for rows
+     * [r0, r1). scratch: OPK_ATTN_SCRATCH(dvp) floats, private. */
+    void (*attn_pv_rows)(const opk_attn_job *j, const float *p, size_t ldp,
+                         size_t r0, size_t r1, float *scratch);
     /* Sinkhorn row pass over rows [r0, r1) (see OPK_SK_*). cmax: this
      * thread's m column maxima, which UPDATE raises (NaN-aware max). */
     void (*sinkhorn_rows)(const opk_sinkhorn_job *j, size_t r0, size_t r1,

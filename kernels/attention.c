@@ -102,6 +102,33 @@ void opk_attn_fused_rows_scalar(const opk_attn_job *jb, size_t r0, size_t r1,
         fused_row(jb, i, o, s);
 }
 
+/* ---- sinkhorn mode: scores, then B = P V ------------------------------------ */
+
+void opk_attn_scores_scalar(const opk_attn_job *jb, size_t r0, size_t r1,
+                            float *s, size_t lds)
+{
+    for (size_t i = r0; i < r1; i++)
+        for (size_t j = 0; j < jb->m; j++)
+            s[i * lds + j] = score(jb, jb->q + i * jb->ldq, j);
+}
+
+void opk_attn_pv_rows_scalar(const opk_attn_job *jb, const float *p,
+                             size_t ldp, size_t r0, size_t r1, float *scratch)
+{
+    float *o = scratch;
+    for (size_t i = r0; i < r1; i++) {
+        const float *pi = p + i * ldp;
+        for (size_t f = 0; f < jb->dv; f++)
+            o[f] = 0.0f;
+        for (size_t j = 0; j < jb->m; j++) {
+            const float *v = jb->v + j * jb->ldv;
+            for (size_t f = 0; f < jb->dv; f++)
+                o[f] = fmaf(pi[j], v[f], o[f]);
+        }
+        finish_row(jb, i, o, 1.0f); /* fl(o * fl(1 / 1)) = o */
+    }
+}
+
 /* ---- linear mode ------------------------------------------------------- */
 
 void opk_attn_row_dots_scalar(const float *x, size_t ld, size_t cols,

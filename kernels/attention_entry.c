@@ -6,6 +6,7 @@
 
 #include "../dispatch/ctx.h"
 #include "common.h"
+#include "scalar.h"
 #include "sleef1.h"
 
 #ifdef _OPENMP
@@ -179,6 +180,103 @@ static opk_status run_fused(opk_ctx *ctx, opk_attn_job *jb)
     return OPK_OK;
 }
 
+/* NaN-aware max for merging the Sinkhorn column maxima (SPEC 1; the sign
+ * of a zero maximum never matters, see kernels/sinkhorn.c). */
+static float sk_max(float m, float u) { return (u > m || u != u) ? u : m; }
+
+/* Sinkhorn mode: S materialized (n x lds floats), then exactly `iters`
+ * half-steps of SPEC 3.2 with beta 1, a_i = 1, b_j = n/m, g = 0 at the
+ * start, no checks, by the Sinkhorn kernels of the backend (the scalar ones
+ * where a backend has none: the same bits); P written over S; B = P V. */
+static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
+{
+    const opk_ops *ops = ctx->ops;
+    const opk_ops *sk = ops->sinkhorn_rows && ops->sinkhorn_cols
+                            ? ops
+                            : &opk_ops_scalar;
+    const size_t n = jb->n, m = jb->m, d = jb->d, dvp = jb->dvp;
+    const size_t lds = (m + 15) & ~(size_t)15, n16 = (n + 15) & ~(size_t)15;
+    int nt = opk_threads_for(ctx, n, m * (d + jb->dv) * 4);
+    size_t nblocks = (m + OPK_ATTN_BLOCK - 1) / OPK_ATTN_BLOCK;
+    size_t npack = ops->attn_pack ? nblocks * OPK_ATTN_BLOCK * (d + dvp) : 0;
+    size_t per = OPK_ATTN_SCRATCH(dvp);
+    if (per < 2 * lds + 64)
+        per = 2 * lds + 64; /* column maxima and column-pass scratch */
+    size_t total, nS;
+    if (__builtin_mul_overflow(n, lds, &nS) ||
+        __builtin_add_overflow(nS, npack + 5 * n16 + 3 * lds, &total) ||
+        __builtin_add_overflow(total, (size_t)nt * per, &total) ||
+        total > SIZE_MAX / sizeof(float))
+        return opk_fail(ctx, OPK_ERR_NOMEM,
+                        "attention: sinkhorn mode needs the %zux%zu score "
+                        "matrix, which overflows size_t", n, m);
+    float *mem = opk_alloc(total * sizeof(float));
+    if (!mem)
+        return nomem(ctx, "the sinkhorn-mode score matrix and state", total);
+    float *S = mem, *pack = S + nS, *la = pack + npack, *fb0 = la + n16;
+    float *fb1 = fb0 + n16, *r = fb1 + n16, *lb = r + n16, *g = lb + lds;
+    float *cmax = g + lds, *thr = cmax + lds;
+    const float l1 = opk_Lg(1.0f), lbv = opk_Lg((float)n / (float)m);
+    for (size_t i = 0; i < n; i++)
+        la[i] = l1, fb0[i] = 0.0f;
+    for (size_t j = 0; j < m; j++)
+        lb[j] = lbv, g[j] = 0.0f;
+    jb->pack = npack ? pack : NULL;
+    opk_sinkhorn_job tmpl = {.s = S, .lds = lds, .rows = n, .cols = m,
+                             .beta = 1.0f, .la = la, .lb = lb, .f = fb0,
+                             .fnew = fb1, .g = g, .cmax = cmax, .r = r,
+                             .p = S, .ldp = lds};
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        ME_ALL(me, all);
+        size_t a, b, c0, c1;
+        float *part = thr + (size_t)me * per, *colscr = part + lds;
+        if (npack) {
+            share(nblocks, me, all, &a, &b);
+            if (a < b)
+                ops->attn_pack(jb, a, b, pack);
+#pragma omp barrier
+        }
+        share(n, me, all, &a, &b);
+        size_t units = (m + OPK_COL_ALIGN - 1) / OPK_COL_ALIGN;
+        share(units, me, all, &c0, &c1);
+        c0 *= OPK_COL_ALIGN, c1 = c1 * OPK_COL_ALIGN < m ? c1 * OPK_COL_ALIGN : m;
+        if (a < b)
+            ops->attn_scores(jb, a, b, S, lds);
+        opk_sinkhorn_job sj = tmpl;
+        float *fcur = fb0, *fnext = fb1; /* the same in every thread */
+        for (int h = 0; h < iters; h++) {
+#pragma omp barrier
+            sj.f = fcur, sj.fnew = fnext;
+            if (h % 2 == 0) { /* row update: f, and the column maxima */
+                for (size_t j = 0; j < m; j++)
+                    part[j] = -INFINITY;
+                if (a < b)
+                    sk->sinkhorn_rows(&sj, a, b, OPK_SK_UPDATE, part);
+#pragma omp barrier
+                float *t = fcur;
+                fcur = fnext, fnext = t;
+                for (size_t j = c0; j < c1; j++) { /* my columns' maxima */
+                    float v = -INFINITY;
+                    for (int k = 0; k < all; k++)
+                        v = sk_max(v, thr[(size_t)k * per + j]);
+                    cmax[j] = v;
+                }
+            } else if (c0 < c1) { /* column update: g from f and cmax */
+                sk->sinkhorn_cols(&sj, c0, c1, colscr);
+            }
+        }
+#pragma omp barrier
+        sj.f = fcur;
+        if (a < b) {
+            sk->sinkhorn_rows(&sj, a, b, OPK_SK_PLAN, part); /* P over S */
+            ops->attn_pv_rows(jb, S, lds, a, b, thr + (size_t)me * per);
+        }
+    }
+    opk_free(mem);
+    return OPK_OK;
+}
+
 /* Keys per synchronized step of the linear mode's key pass: the threads
  * walk the keys together so that each chunk comes from memory once. */
 #define LINEAR_CHUNK 2048
@@ -302,8 +400,6 @@ opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K, opk_cmat V,
     case OPK_NORM_LINEAR:
         return run_linear(ctx, &jb, op.linear_global_norm);
     default:
-        return opk_fail(ctx, OPK_ERR_UNSUPPORTED,
-                        "attention: opts.norm: sinkhorn mode is not built "
-                        "yet");
+        return run_sinkhorn(ctx, &jb, op.sinkhorn_iters);
     }
 }

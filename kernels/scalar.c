@@ -10,6 +10,8 @@ const opk_ops opk_ops_scalar = {
     .attn_row_dots = opk_attn_row_dots_scalar,
     .attn_linear_kv = opk_attn_linear_kv_scalar,
     .attn_linear_rows = opk_attn_linear_rows_scalar,
+    .attn_scores = opk_attn_scores_scalar,
+    .attn_pv_rows = opk_attn_pv_rows_scalar,
     .sinkhorn_rows = opk_sinkhorn_rows_scalar,
     .sinkhorn_cols = opk_sinkhorn_cols_scalar,
 };

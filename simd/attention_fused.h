@@ -22,9 +22,11 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define NVB (OPK_ATTN_BLOCK / VL) /* vectors per key block */
 
-/* S for R rows x C vectors of keys starting at vector c0: fl(dot * gamma). */
+/* S for R rows x C vectors of keys starting at vector c0: fl(dot * gamma),
+ * row r at s + r * lds. */
 ALWAYS_INLINE void qk_tile(const float *const *q, const float *kt, size_t d,
-                           VF g, float *s, int R, int C, size_t c0)
+                           VF g, float *s, size_t lds, int R, int C,
+                           size_t c0)
 {
     VF acc[ATTN_R][ATTN_C];
 #pragma GCC unroll 8
@@ -50,15 +52,15 @@ ALWAYS_INLINE void qk_tile(const float *const *q, const float *kt, size_t d,
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 8
         for (int c = 0; c < C; c++)
-            v_store(s + r * OPK_ATTN_BLOCK + (c0 + (size_t)c) * VL,
+            v_store(s + (size_t)r * lds + (c0 + (size_t)c) * VL,
                     v_mul(acc[r][c], g));
 }
 
-/* o = fl(o * sc), then o = fma(e_j, v_j, o) for j < jn, for R rows and F
- * vectors of features starting at f0. */
+/* o = fl(o * sc), then o = fma(e_j, v_j, o) for j < jn, for R rows (row r
+ * of e at e + r * lde) and F vectors of features starting at f0. */
 ALWAYS_INLINE void pv_tile(float *const *o, const float *sc, const float *e,
-                           const float *vp, size_t dvp, size_t jn, size_t f0,
-                           int R, int F)
+                           size_t lde, const float *vp, size_t dvp, size_t jn,
+                           size_t f0, int R, int F)
 {
     VF acc[ATTN_R][ATTN_F];
 #pragma GCC unroll 8
@@ -76,7 +78,7 @@ ALWAYS_INLINE void pv_tile(float *const *o, const float *sc, const float *e,
             vv[f] = v_load(vr + f * VL);
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
-            VF eb = v_set1(e[r * OPK_ATTN_BLOCK + j]);
+            VF eb = v_set1(e[(size_t)r * lde + j]);
 #pragma GCC unroll 8
             for (int f = 0; f < F; f++)
                 acc[r][f] = v_fma(eb, vv[f], acc[r][f]);
@@ -91,15 +93,16 @@ ALWAYS_INLINE void pv_tile(float *const *o, const float *sc, const float *e,
 
 /* P.V for all dvp features of R rows, in tiles of up to ATTN_F vectors. */
 ALWAYS_INLINE void pv_rows(float *const *o, const float *sc, const float *e,
-                           const float *vp, size_t dvp, size_t jn, int R)
+                           size_t lde, const float *vp, size_t dvp, size_t jn,
+                           int R)
 {
     size_t nv = dvp / VL, f = 0;
     for (; f + ATTN_F <= nv; f += ATTN_F)
-        pv_tile(o, sc, e, vp, dvp, jn, f * VL, R, ATTN_F);
-    switch (nv - f) { /* ATTN_F <= 4 */
-    case 3: pv_tile(o, sc, e, vp, dvp, jn, f * VL, R, 3 < ATTN_F ? 3 : 1); break;
-    case 2: pv_tile(o, sc, e, vp, dvp, jn, f * VL, R, 2 < ATTN_F ? 2 : 1); break;
-    case 1: pv_tile(o, sc, e, vp, dvp, jn, f * VL, R, 1); break;
+        pv_tile(o, sc, e, lde, vp, dvp, jn, f * VL, R, ATTN_F);
+    switch (nv - f) { /* < ATTN_F <= 4 */
+    case 3: pv_tile(o, sc, e, lde, vp, dvp, jn, f * VL, R, 3 < ATTN_F ? 3 : 1); break;
+    case 2: pv_tile(o, sc, e, lde, vp, dvp, jn, f * VL, R, 2 < ATTN_F ? 2 : 1); break;
+    case 1: pv_tile(o, sc, e, lde, vp, dvp, jn, f * VL, R, 1); break;
     default: break;
     }
 }
@@ -128,9 +131,9 @@ ALWAYS_INLINE void block_rows(const opk_attn_job *jb, size_t i0, size_t t0,
     const size_t nv = (jn + VL - 1) / VL;
     size_t c = 0;
     for (; c + ATTN_C <= nv; c += ATTN_C)
-        qk_tile(q, kt, jb->d, g, sbuf, R, ATTN_C, c);
+        qk_tile(q, kt, jb->d, g, sbuf, OPK_ATTN_BLOCK, R, ATTN_C, c);
     for (; c < nv; c++)
-        qk_tile(q, kt, jb->d, g, sbuf, R, 1, c);
+        qk_tile(q, kt, jb->d, g, sbuf, OPK_ATTN_BLOCK, R, 1, c);
 
     float sc[ATTN_R], diff[VL];
     int active = 0;
@@ -171,12 +174,12 @@ ALWAYS_INLINE void block_rows(const opk_attn_job *jb, size_t i0, size_t t0,
         active = (1 << R) - 1;
     }
     if (active == (1 << R) - 1) {
-        pv_rows(o, sc, sbuf, vp, jb->dvp, jn, R);
+        pv_rows(o, sc, sbuf, OPK_ATTN_BLOCK, vp, jb->dvp, jn, R);
     } else {
         for (int r = 0; r < R; r++)
             if (active >> r & 1)
-                pv_rows(o + r, sc + r, sbuf + r * OPK_ATTN_BLOCK, vp, jb->dvp,
-                        jn, 1);
+                pv_rows(o + r, sc + r, sbuf + r * OPK_ATTN_BLOCK,
+                        OPK_ATTN_BLOCK, vp, jb->dvp, jn, 1);
     }
 }
 
@@ -238,6 +241,75 @@ void ATTN_NAME(opk_attn_fused_rows)(const opk_attn_job *jb, size_t r0,
         }
         for (size_t t = 0; t < tn; t++)
             finish_row(jb, i0 + t, ostate + t * dvp, lst[t]);
+    }
+}
+
+/* ---- sinkhorn mode: the scores, and B = P V ------------------------------- */
+
+/* The scores of R rows i0.. for every key block, into s (row stride lds). */
+ALWAYS_INLINE void score_rows(const opk_attn_job *jb, size_t i0, float *s,
+                              size_t lds, int R)
+{
+    const float *q[ATTN_R];
+    for (int r = 0; r < R; r++)
+        q[r] = jb->q + (i0 + (size_t)r) * jb->ldq;
+    const VF g = v_set1(jb->gamma);
+    const size_t B = OPK_ATTN_BLOCK;
+    for (size_t b = 0; b * B < jb->m; b++) {
+        const float *kt = jb->pack + b * B * (jb->d + jb->dvp);
+        size_t jn = jb->m - b * B < B ? jb->m - b * B : B;
+        size_t nv = (jn + VL - 1) / VL, c = 0;
+        float *sb = s + i0 * lds + b * B;
+        for (; c + ATTN_C <= nv; c += ATTN_C)
+            qk_tile(q, kt, jb->d, g, sb, lds, R, ATTN_C, c);
+        for (; c < nv; c++)
+            qk_tile(q, kt, jb->d, g, sb, lds, R, 1, c);
+    }
+}
+
+void ATTN_NAME(opk_attn_scores)(const opk_attn_job *jb, size_t r0, size_t r1,
+                                float *s, size_t lds)
+{
+    size_t i = r0;
+    for (; i + ATTN_R <= r1; i += ATTN_R)
+        score_rows(jb, i, s, lds, ATTN_R);
+    for (; i < r1; i++)
+        score_rows(jb, i, s, lds, 1);
+}
+
+/* B = P V: the fused kernel's P.V with sc = 1 (o * 1 = o, so the chain over
+ * j runs on unbroken across key blocks) and l = 1 at the end. */
+void ATTN_NAME(opk_attn_pv_rows)(const opk_attn_job *jb, const float *p,
+                                 size_t ldp, size_t r0, size_t r1,
+                                 float *scratch)
+{
+    const size_t dvp = jb->dvp, B = OPK_ATTN_BLOCK;
+    float ones[ATTN_R], *ostate = scratch;
+    for (int r = 0; r < ATTN_R; r++)
+        ones[r] = 1.0f;
+    for (size_t i0 = r0; i0 < r1; i0 += OPK_ATTN_TILE) {
+        size_t tn = r1 - i0 < OPK_ATTN_TILE ? r1 - i0 : OPK_ATTN_TILE;
+        for (size_t t = 0; t < tn * dvp; t += VL)
+            v_store(ostate + t, v_zero());
+        for (size_t b = 0; b * B < jb->m; b++) {
+            const float *vp = jb->pack + b * B * (jb->d + dvp) + B * jb->d;
+            size_t jn = jb->m - b * B < B ? jb->m - b * B : B;
+            size_t t = 0;
+            for (; t + ATTN_R <= tn; t += ATTN_R) {
+                float *o[ATTN_R];
+                for (int r = 0; r < ATTN_R; r++)
+                    o[r] = ostate + (t + (size_t)r) * dvp;
+                pv_rows(o, ones, p + (i0 + t) * ldp + b * B, ldp, vp, dvp, jn,
+                        ATTN_R);
+            }
+            for (; t < tn; t++) {
+                float *o = ostate + t * dvp;
+                pv_rows(&o, ones, p + (i0 + t) * ldp + b * B, ldp, vp, dvp, jn,
+                        1);
+            }
+        }
+        for (size_t t = 0; t < tn; t++)
+            finish_row(jb, i0 + t, ostate + t * dvp, 1.0f);
     }
 }
 

@@ -13,5 +13,9 @@ void opk_softmax_cols_avx2(const opk_softmax_job *j, size_t c0, size_t c1,
 /* attention.c (simd/attention_fused.h) */
 void opk_attn_fused_rows_avx2(const opk_attn_job *j, size_t r0, size_t r1,
                              float *scratch);
+void opk_attn_scores_avx2(const opk_attn_job *j, size_t r0, size_t r1,
+                         float *s, size_t lds);
+void opk_attn_pv_rows_avx2(const opk_attn_job *j, const float *p, size_t ldp,
+                          size_t r0, size_t r1, float *scratch);
 
 #endif

@@ -12,4 +12,6 @@ const opk_ops opk_ops_avx2 = {
     .attn_row_dots = opk_attn_row_dots_scalar,
     .attn_linear_kv = opk_attn_linear_kv_scalar,
     .attn_linear_rows = opk_attn_linear_rows_scalar,
+    .attn_scores = opk_attn_scores_avx2,
+    .attn_pv_rows = opk_attn_pv_rows_avx2,
 };
