@@ -58,6 +58,10 @@ void opk_attn_pack_blocks(const opk_attn_job *j, size_t b0, size_t b1,
 #define OPK_ATTN_SCRATCH(dvp) \
     ((size_t)OPK_ATTN_TILE * ((dvp) + 2 * OPK_ATTN_BLOCK + 16))
 
+/* Scratch floats per thread for attn_linear_rows: a transposed tile of 16
+ * query rows and their denominators. */
+#define OPK_ATTN_LINEAR_SCRATCH(d, dvp) (16 * ((d) + 16) + (dvp) + 64)
+
 /* Linear mode (SPEC 3.4): the key-side sums, reduced over all keys in one
  * fixed order. kv: d x dvp (KV_kf), ks: d, vs: dvp. */
 typedef struct opk_attn_linear {
@@ -109,16 +113,18 @@ typedef struct opk_ops {
     void (*attn_fused_rows)(const opk_attn_job *j, size_t r0, size_t r1,
                             float *scratch);
     /* Linear mode. r[i] = dot(x_i, x_i) for rows [r0, r1) of X (cols
-     * wide, row stride ld). */
+     * wide, row stride ld), or fl(1 / Sq(dot)) with inv (+inf: a zero row). */
     void (*attn_row_dots)(const float *x, size_t ld, size_t cols, size_t r0,
-                          size_t r1, float *r);
-    /* Adds keys [j0, j1) to rows [k0, k1) of KV and ks (and to vs when
-     * k0 == 0), in key order. */
+                          size_t r1, int inv, float *r);
+    /* Adds keys [j0, j1) to rows [k0, k1) of KV and ks, in key order, and
+     * to vs with do_vs. */
     void (*attn_linear_kv)(const opk_attn_job *j, const opk_attn_linear *l,
-                           size_t k0, size_t k1, size_t j0, size_t j1);
-    /* Query rows [r0, r1) of the linear mode, with the mixing. */
+                           size_t k0, size_t k1, size_t j0, size_t j1,
+                           int do_vs);
+    /* Query rows [r0, r1) of the linear mode, with the mixing. scratch:
+     * OPK_ATTN_LINEAR_SCRATCH(d, dvp) floats, 64-byte aligned, private. */
     void (*attn_linear_rows)(const opk_attn_job *j, const opk_attn_linear *l,
-                             size_t r0, size_t r1);
+                             size_t r0, size_t r1, float *scratch);
     /* Sinkhorn mode. Scores S_ij (SPEC 3.4) of rows [r0, r1) into s (row
      * stride lds >= m rounded up to 16; columns up to that may be written).
      * Uses the packed blocks when the backend packs. */

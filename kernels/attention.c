@@ -132,20 +132,20 @@ void opk_attn_pv_rows_scalar(const opk_attn_job *jb, const float *p,
 /* ---- linear mode ------------------------------------------------------- */
 
 void opk_attn_row_dots_scalar(const float *x, size_t ld, size_t cols,
-                              size_t r0, size_t r1, float *r)
+                              size_t r0, size_t r1, int inv, float *r)
 {
     for (size_t i = r0; i < r1; i++) {
         const float *xi = x + i * ld;
         float acc = 0.0f;
         for (size_t t = 0; t < cols; t++)
             acc = fmaf(xi[t], xi[t], acc);
-        r[i] = acc;
+        r[i] = inv ? 1.0f / opk_Sq(acc) : acc;
     }
 }
 
 void opk_attn_linear_kv_scalar(const opk_attn_job *jb,
                                const opk_attn_linear *ln, size_t k0, size_t k1,
-                               size_t j0, size_t j1)
+                               size_t j0, size_t j1, int do_vs)
 {
     const size_t dv = jb->dv, dvp = jb->dvp;
     for (size_t j = j0; j < j1; j++) {
@@ -158,7 +158,7 @@ void opk_attn_linear_kv_scalar(const opk_attn_job *jb,
                 kv[f] = fmaf(kh, vj[f], kv[f]);
             ln->ks[t] = ln->ks[t] + kh;
         }
-        if (k0 == 0)
+        if (do_vs)
             for (size_t f = 0; f < dv; f++)
                 ln->vs[f] = ln->vs[f] + vj[f];
     }
@@ -166,8 +166,9 @@ void opk_attn_linear_kv_scalar(const opk_attn_job *jb,
 
 void opk_attn_linear_rows_scalar(const opk_attn_job *jb,
                                  const opk_attn_linear *ln, size_t r0,
-                                 size_t r1)
+                                 size_t r1, float *scratch)
 {
+    (void)scratch;
     const size_t d = jb->d, dv = jb->dv, dvp = jb->dvp;
     const float fm = (float)jb->m;
     for (size_t i = r0; i < r1; i++) {

@@ -2,6 +2,7 @@
  * threads, and the sequence of kernel calls for each normalization. The
  * kernels themselves are in the backend tables (scalar: attention.c). */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "../dispatch/ctx.h"
@@ -278,91 +279,126 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
 }
 
 /* Keys per synchronized step of the linear mode's key pass: the threads
- * walk the keys together so that each chunk comes from memory once. */
-#define LINEAR_CHUNK 2048
+ * walk the keys together, so that each chunk comes from memory once. */
+#define LINEAR_CHUNK 4096
 
-/* Turns dots into the scale factors r = fl(1 / Sq(.)) of SPEC 3.4 (row
- * norms, or one Frobenius norm with global), refusing a zero norm. */
-static opk_status linear_scales(const opk_ctx *ctx, float *r, size_t rows,
-                                int global, const char *name)
+/* The first row with r = +inf (a zero norm: 1 / Sq(0)) in [a, b), or
+ * SIZE_MAX. */
+static size_t first_zero(const float *r, size_t a, size_t b)
 {
-    if (global) {
-        float s = 0.0f;
-        for (size_t i = 0; i < rows; i++)
-            s = s + r[i];
-        if (s == 0.0f)
-            return opk_fail(ctx, OPK_ERR_INVALID_ARG,
-                            "attention: %s is all zero (linear mode needs a "
-                            "nonzero norm)", name);
-        float inv = 1.0f / opk_Sq(s);
-        for (size_t i = 0; i < rows; i++)
-            r[i] = inv;
-        return OPK_OK;
-    }
-    for (size_t i = 0; i < rows; i++) {
-        if (r[i] == 0.0f)
-            return opk_fail(ctx, OPK_ERR_INVALID_ARG,
-                            "attention: row %zu of %s has norm zero (linear "
-                            "mode divides by row norms)", i, name);
-        r[i] = 1.0f / opk_Sq(r[i]);
-    }
-    return OPK_OK;
+    for (size_t i = a; i < b; i++)
+        if (r[i] == INFINITY)
+            return i;
+    return SIZE_MAX;
 }
 
+/* Global norm: every r_i = fl(1 / Sq(seq_i(dots))). Returns 0 if the
+ * sum is zero. */
+static int global_scale(float *r, size_t rows)
+{
+    float s = 0.0f;
+    for (size_t i = 0; i < rows; i++)
+        s = s + r[i];
+    if (s == 0.0f)
+        return 0;
+    float inv = 1.0f / opk_Sq(s);
+    for (size_t i = 0; i < rows; i++)
+        r[i] = inv;
+    return 1;
+}
+
+/* Linear mode: the scales of Q (and of K with the global norm) first, then
+ * one pass over the keys for KV, ks and vs (with the row norms of K computed
+ * on the way), then one pass over the queries. Every zero-norm check is done
+ * before O is written. */
 static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
 {
     const opk_ops *ops = ctx->ops;
     const size_t n = jb->n, m = jb->m, d = jb->d, dvp = jb->dvp;
-    size_t total = n + m + d * dvp + d + dvp;
+    int nt = opk_threads_for(ctx, n + m, (d + jb->dv) * 4 * d);
+    const size_t n16 = (n + 15) & ~(size_t)15, m16 = (m + 15) & ~(size_t)15;
+    const size_t d16 = (d + 15) & ~(size_t)15;
+    size_t per = (OPK_ATTN_LINEAR_SCRATCH(d, dvp) + 15) & ~(size_t)15;
+    size_t sums = d * dvp + d16 + dvp, total = sums + n16 + m16 + (size_t)nt * per;
     float *buf = opk_alloc(total * sizeof(float));
     if (!buf)
         return nomem(ctx, "the linear-mode sums", total);
-    memset(buf, 0, total * sizeof(float));
-    float *rq = buf, *rk = rq + n;
-    opk_attn_linear ln = {rk, rq, rk + m, rk + m + d * dvp,
-                          rk + m + d * dvp + d};
-    int nt = opk_threads_for(ctx, n + m, (d + jb->dv) * 4 * d);
-#pragma omp parallel num_threads(nt) if (nt > 1)
+    memset(buf, 0, sums * sizeof(float));
+    float *kv = buf, *ks = kv + d * dvp, *vs = ks + d16, *rq = vs + dvp;
+    float *rk = rq + n16, *thr = rk + m16; /* all 64-byte aligned */
+    opk_attn_linear ln = {rk, rq, kv, ks, vs};
+    size_t zq[64], zk[64]; /* first zero row seen by each thread */
+    int used = 1, nz = nt < 64 ? nt : 64, gq = 1, gk = 1;
+    for (int t = 0; t < 64; t++)
+        zq[t] = zk[t] = SIZE_MAX;
+#pragma omp parallel num_threads(nz) if (nz > 1)
     {
         ME_ALL(me, all);
         size_t a, b;
+#pragma omp single
+        used = all;
         share(n, me, all, &a, &b);
-        if (a < b)
-            ops->attn_row_dots(jb->q, jb->ldq, d, a, b, rq);
-        share(m, me, all, &a, &b);
-        if (a < b)
-            ops->attn_row_dots(jb->k, jb->ldk, d, a, b, rk);
-    }
-    opk_status st;
-    if ((st = linear_scales(ctx, rq, n, global, "Q")) ||
-        (st = linear_scales(ctx, rk, m, global, "K"))) {
-        opk_free(buf);
-        return st;
-    }
-    /* KV, ks, vs: a chain over all keys per element, so threads split the
-     * rows of KV (never the keys) and step through the keys together. */
-    int nkv = nt < (int)d ? nt : (int)d;
-#pragma omp parallel num_threads(nkv) if (nkv > 1)
-    {
-        ME_ALL(me, all);
-        size_t a, b;
-        share(d, me, all, &a, &b);
-        for (size_t j0 = 0; j0 < m; j0 += LINEAR_CHUNK) {
-            size_t j1 = m - j0 < LINEAR_CHUNK ? m : j0 + LINEAR_CHUNK;
-            ops->attn_linear_kv(jb, &ln, a, b, j0, j1);
+        if (a < b) {
+            ops->attn_row_dots(jb->q, jb->ldq, d, a, b, !global, rq);
+            if (!global)
+                zq[me] = first_zero(rq, a, b);
+        }
+        if (global) {
+            share(m, me, all, &a, &b);
+            if (a < b)
+                ops->attn_row_dots(jb->k, jb->ldk, d, a, b, 0, rk);
 #pragma omp barrier
+#pragma omp single
+            {
+                gq = global_scale(rq, n);
+                gk = global_scale(rk, m);
+            }
+        }
+        size_t k0, k1;
+        share(d, me, all, &k0, &k1);
+        for (size_t j0 = 0; j0 < m && gq && gk; j0 += LINEAR_CHUNK) {
+            size_t j1 = m - j0 < LINEAR_CHUNK ? m : j0 + LINEAR_CHUNK;
+            if (!global) { /* this chunk's row norms of K, split */
+                share(j1 - j0, me, all, &a, &b);
+                if (a < b) {
+                    ops->attn_row_dots(jb->k, jb->ldk, d, j0 + a, j0 + b, 1, rk);
+                    if (zk[me] == SIZE_MAX)
+                        zk[me] = first_zero(rk, j0 + a, j0 + b);
+                }
+#pragma omp barrier
+            }
+            if (k0 < k1 || me == 0)
+                ops->attn_linear_kv(jb, &ln, k0, k1, j0, j1, me == 0);
         }
     }
+    size_t bad_q = SIZE_MAX, bad_k = SIZE_MAX;
+    for (int t = 0; t < used; t++) {
+        bad_q = zq[t] < bad_q ? zq[t] : bad_q;
+        bad_k = zk[t] < bad_k ? zk[t] : bad_k;
+    }
+    opk_status st = OPK_OK;
+    if (!gq || !gk)
+        st = opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                      "attention: %s is all zero (linear mode needs a nonzero "
+                      "norm)", gq ? "K" : "Q");
+    else if (bad_q != SIZE_MAX || bad_k != SIZE_MAX)
+        st = opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                      "attention: row %zu of %s has norm zero (linear mode "
+                      "divides by row norms)",
+                      bad_q != SIZE_MAX ? bad_q : bad_k,
+                      bad_q != SIZE_MAX ? "Q" : "K");
+    if (st == OPK_OK) {
 #pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        ME_ALL(me, all);
-        size_t a, b;
-        share(n, me, all, &a, &b);
-        if (a < b)
-            ops->attn_linear_rows(jb, &ln, a, b);
+        {
+            ME_ALL(me, all);
+            size_t a, b;
+            share(n, me, all, &a, &b);
+            if (a < b)
+                ops->attn_linear_rows(jb, &ln, a, b, thr + (size_t)me * per);
+        }
     }
     opk_free(buf);
-    return OPK_OK;
+    return st;
 }
 
 opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K, opk_cmat V,
