@@ -54,3 +54,43 @@ static inline float block_lane16(const float *e, size_t n)
 #define ATTN_F 2
 #define ATTN_NAME(x) x##_avx2
 #include "../attention_fused.h"
+
+/* ---- linear mode ---- */
+#define v_Sq v8_Sq
+
+/* 8 x nc (nc <= 8) transposed: T[k * 8 + r] = x[r * ld + k]; rows from nr
+ * on are +0. Pairs of rows interleaved, then pairs of pairs, then the
+ * 128-bit halves. */
+static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
+                          float *T)
+{
+    __m256 r[8], t[8];
+    const __m256i mk = v8_mask_n(nc);
+    for (size_t i = 0; i < 8; i++)
+        r[i] = i < nr ? _mm256_maskload_ps(x + i * ld, mk) : _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#define PD(v) _mm256_castps_pd(v)
+#define PS(v) _mm256_castpd_ps(v)
+    for (int i = 0; i < 2; i++) { /* r[4i + c], lane L: column 4L + c */
+        r[4 * i + 0] = PS(_mm256_unpacklo_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
+        r[4 * i + 1] = PS(_mm256_unpackhi_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
+        r[4 * i + 2] = PS(_mm256_unpacklo_pd(PD(t[4 * i + 1]), PD(t[4 * i + 3])));
+        r[4 * i + 3] = PS(_mm256_unpackhi_pd(PD(t[4 * i + 1]), PD(t[4 * i + 3])));
+    }
+#undef PD
+#undef PS
+    for (int c = 0; c < 4; c++) {
+        t[c] = _mm256_permute2f128_ps(r[c], r[4 + c], 0x20);
+        t[4 + c] = _mm256_permute2f128_ps(r[c], r[4 + c], 0x31);
+    }
+    for (size_t k = 0; k < nc; k++)
+        _mm256_storeu_ps(T + k * 8, t[k]);
+}
+
+/* 4 rows (of KV or queries) x 2 vectors of features in registers. */
+#define LIN_R 4
+#define LIN_F 2
+#include "../attention_linear.h"

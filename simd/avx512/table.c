@@ -1,7 +1,6 @@
 /* The AVX-512 backend's table. Every entry must give the bits of the scalar
  * reference (kernels/scalar.c). */
 #include "kernels.h"
-#include "../../kernels/scalar.h" /* linear mode: scalar until its SIMD kernels */
 
 const opk_ops opk_ops_avx512 = {
     .id = OPK_BACKEND_AVX512,
@@ -9,9 +8,9 @@ const opk_ops opk_ops_avx512 = {
     .softmax_cols = opk_softmax_cols_avx512,
     .attn_pack = opk_attn_pack_blocks,
     .attn_fused_rows = opk_attn_fused_rows_avx512,
-    .attn_row_dots = opk_attn_row_dots_scalar,
-    .attn_linear_kv = opk_attn_linear_kv_scalar,
-    .attn_linear_rows = opk_attn_linear_rows_scalar,
+    .attn_row_dots = opk_attn_row_dots_avx512,
+    .attn_linear_kv = opk_attn_linear_kv_avx512,
+    .attn_linear_rows = opk_attn_linear_rows_avx512,
     .attn_scores = opk_attn_scores_avx512,
     .attn_pv_rows = opk_attn_pv_rows_avx512,
 };
