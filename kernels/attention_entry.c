@@ -280,7 +280,7 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
 
 /* Keys per synchronized step of the linear mode's key pass: the threads
  * walk the keys together, so that each chunk comes from memory once. */
-#define LINEAR_CHUNK 4096
+#define LINEAR_CHUNK 32768
 
 /* The first row with r = +inf (a zero norm: 1 / Sq(0)) in [a, b), or
  * SIZE_MAX. */

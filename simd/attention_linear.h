@@ -7,11 +7,16 @@
  *                        from nr on read as +0; nothing past them is read
  *   LIN_R, LIN_F         rows (of KV or of queries) x vectors of features
  *                        per register tile
+ *   v_stream(p, v)       a non-temporal store (p aligned to the vector)
  *
  * Bits: every reduction SPEC 3.4 writes over the feature axis k (the row
  * dots, the denominators) is an fma chain over k, so it runs with lanes =
  * rows on a transposed tile; the ones over keys (KV, ks, vs) and the
  * numerators run with lanes = features, in the stated order. */
+
+#include <stdint.h>
+
+#include "cache.h"
 
 #define KV_J 256 /* keys per batch of normalized key rows */
 
@@ -144,7 +149,7 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
  * num = vs + fma chain over k of q^_ik KV_k; B = fl(num * rden); mixing. */
 ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
                             const float *qhT, const float *rden, size_t i0,
-                            size_t t0, size_t f0, int R, int F)
+                            size_t t0, size_t f0, int stream, int R, int F)
 {
     const size_t dvp = jb->dvp, dv = jb->dv;
     VF acc[LIN_R][LIN_F];
@@ -184,23 +189,25 @@ ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
             VF base = v_mul(a1, load_part(h, fo, nf));
             VF y = g ? v_fma(a3, load_part(g, fo, nf), v_fma(a2, b, base))
                      : v_fma(tau, b, base);
-            if (fo + VL <= nf)
-                v_store(out + fo, y);
-            else
+            if (fo + VL > nf)
                 v_store_n(out + fo, y, nf - fo);
+            else if (stream && (uintptr_t)(out + fo) % (VL * 4) == 0)
+                v_stream(out + fo, y); /* O is not read back: no RFO */
+            else
+                v_store(out + fo, y);
         }
     }
 }
 
 ALWAYS_INLINE void num_rows(const opk_attn_job *jb, const opk_attn_linear *ln,
                             const float *qhT, const float *rden, size_t i0,
-                            size_t t0, int R)
+                            size_t t0, int stream, int R)
 {
     size_t nv = (jb->dv + VL - 1) / VL, f = 0;
     for (; f + LIN_F <= nv; f += LIN_F)
-        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, R, LIN_F);
+        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, LIN_F);
     for (; f < nv; f++)
-        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, R, 1);
+        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, 1);
 }
 
 void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
@@ -210,6 +217,7 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
     const size_t d = jb->d;
     float *qhT = scratch, *rden = scratch + d * VL; /* d x VL, VL */
     const VF one = v_set1(1.0f), fm = v_set1((float)jb->m);
+    const int stream = opk_stream_worthwhile(jb->n * jb->dv * sizeof(float));
     for (size_t i0 = r0; i0 < r1; i0 += VL) {
         const size_t nr = r1 - i0 < VL ? r1 - i0 : VL;
         const VF rq = nr == VL ? v_load(ln->rq + i0) : v_load_n(ln->rq + i0, nr);
@@ -226,10 +234,12 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
         v_store(rden, v_div(one, v_add(fm, den)));
         size_t t = 0;
         for (; t + LIN_R <= nr; t += LIN_R)
-            num_rows(jb, ln, qhT, rden, i0, t, LIN_R);
+            num_rows(jb, ln, qhT, rden, i0, t, stream, LIN_R);
         for (; t < nr; t++)
-            num_rows(jb, ln, qhT, rden, i0, t, 1);
+            num_rows(jb, ln, qhT, rden, i0, t, stream, 1);
     }
+    if (stream)
+        _mm_sfence(); /* streaming stores visible before the threads join */
 }
 
 #undef KV_J

@@ -447,7 +447,7 @@ static void test_threads(void)
         if (!have_norm((opk_norm)nm))
             continue;
         prob p;
-        prob_init(&p, 301, nm == OPK_NORM_LINEAR ? 5000 : 260, 40, 36, 1, 0, 31);
+        prob_init(&p, 301, nm == OPK_NORM_LINEAR ? 70000 : 260, 40, 36, 1, 0, 31);
         opk_attention_opts op = opk_attention_opts_default();
         op.norm = (opk_norm)nm;
         op.tau = 0.7f;

@@ -56,6 +56,7 @@ static inline float block_lane16(const float *e, size_t n)
 #include "../attention_fused.h"
 
 /* ---- linear mode ---- */
+#define v_stream _mm256_stream_ps
 #define v_Sq v8_Sq
 
 /* 8 x nc (nc <= 8) transposed: T[k * 8 + r] = x[r * ld + k]; rows from nr

@@ -52,6 +52,7 @@ static inline float block_lane16(const float *e, size_t n)
 #include "../attention_fused.h"
 
 /* ---- linear mode ---- */
+#define v_stream _mm512_stream_ps
 #define v_Sq v16_Sq
 
 /* 16 x nc (nc <= 16) transposed: T[k * 16 + r] = x[r * ld + k]; rows from
