@@ -76,11 +76,13 @@ static opk_status coeffs(const char *what, const filter *h, size_t K,
         double lam = a * tab[2 * j + 1] + b;
         hv[j] = eval(h, lam);
         if (!isfinite(hv[j])) {
+            opk_status st = opk_fail(NULL, OPK_ERR_INVALID_ARG,
+                                     "%s: the filter is %g at lambda = %.17g "
+                                     "(node %zu); it must be finite on "
+                                     "[lmin, lmax]",
+                                     what, hv[j], lam, j);
             free(tab), free(hv), free(acc);
-            return opk_fail(NULL, OPK_ERR_INVALID_ARG,
-                            "%s: the filter is %g at lambda = %.17g (node %zu); "
-                            "it must be finite on [lmin, lmax]",
-                            what, hv[j], lam, j);
+            return st;
         }
     }
     for (size_t j = 0; j < N; j++) {
