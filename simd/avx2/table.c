@@ -6,4 +6,5 @@ const opk_ops opk_ops_avx2 = {
     .id = OPK_BACKEND_AVX2,
     .softmax_rows = opk_softmax_rows_avx2,
     .softmax_cols = opk_softmax_cols_avx2,
+    .cheb_rows = opk_cheb_rows_avx2,
 };

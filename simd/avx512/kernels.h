@@ -10,4 +10,7 @@ void opk_softmax_rows_avx512(const opk_softmax_job *j, size_t r0, size_t r1,
 void opk_softmax_cols_avx512(const opk_softmax_job *j, size_t c0, size_t c1,
                            float *scratch);
 
+void opk_cheb_rows_avx512(const opk_cheb_job *j, const opk_cheb_step *s,
+                        size_t r0, size_t r1);
+
 #endif

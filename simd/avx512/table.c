@@ -6,4 +6,5 @@ const opk_ops opk_ops_avx512 = {
     .id = OPK_BACKEND_AVX512,
     .softmax_rows = opk_softmax_rows_avx512,
     .softmax_cols = opk_softmax_cols_avx512,
+    .cheb_rows = opk_cheb_rows_avx512,
 };
