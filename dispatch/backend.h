@@ -19,6 +19,35 @@ typedef struct opk_softmax_job {
     int log; /* log-softmax */
 } opk_softmax_job;
 
+/* One opk_cheb call, already validated (SPEC 3.3): L (n x n CSR, stored
+ * order = summation order), F feature columns, alpha and gamma of L~. */
+typedef struct opk_cheb_job {
+    const int64_t *row_ptr;
+    const int32_t *col_idx;
+    const float *val;
+    size_t n, F;
+    float alpha, gamma;
+} opk_cheb_job;
+
+/* One order k >= 1 of the recurrence, fused with the Y update. For each row
+ * i and column f, with p_if the fma chain over row i's entries of v:
+ *   a = fma(alpha, p_if, fl(gamma * v_if))
+ *   w == NULL (k = 1):  t_if = a;                 y_if = fma(c, t_if, fl(c0 * v_if))
+ *   else (k >= 2):      t_if = fl(fl(2 a) - w_if); y_if = fma(c, t_if, y_if)
+ * t may be w (T_k overwrites T_{k-2}: row i reads only its own w row);
+ * t == NULL: T_k is not stored (the last order). v is never written. */
+typedef struct opk_cheb_step {
+    const float *v; /* T_{k-1} (X when k = 1), gathered by column */
+    size_t ldv;
+    const float *w; /* T_{k-2}, NULL when k = 1 */
+    size_t ldw;
+    float *t;
+    size_t ldt;
+    float *y;
+    size_t ldy;
+    float c, c0;
+} opk_cheb_step;
+
 /* Column ranges handed to kernels start at multiples of this. */
 #define OPK_COL_ALIGN 16
 
@@ -143,6 +172,9 @@ typedef struct opk_ops {
      * scratch: c1 - c0 + 64 floats, 64-byte aligned, private. */
     void (*sinkhorn_cols)(const opk_sinkhorn_job *j, size_t c0, size_t c1,
                           float *scratch);
+    /* One Chebyshev order over rows [r0, r1) (see opk_cheb_step). */
+    void (*cheb_rows)(const struct opk_cheb_job *j,
+                      const struct opk_cheb_step *s, size_t r0, size_t r1);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;

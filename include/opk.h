@@ -223,6 +223,108 @@ OPK_API opk_status opk_sinkhorn(opk_ctx *ctx, opk_cmat S, float beta,
                                 const opk_sinkhorn_opts *opts, float *f,
                                 float *g, const opk_mat *P,
                                 opk_sinkhorn_info *info);
+/* ---- Sparse graphs and Chebyshev propagation (SPEC 2, 3.3) ------------- */
+
+/* A CSR view (SPEC 2): row i's entries are q = row_ptr[i] .. row_ptr[i+1]-1
+ * with columns col_idx[q] and values val[q]. The stored order is the
+ * summation order; columns need not be sorted, duplicates are allowed.
+ * Valid: rows, cols, nnz >= 0; row_ptr has rows+1 entries, row_ptr[0] = 0,
+ * non-decreasing, row_ptr[rows] = nnz; 0 <= col_idx[q] < cols; the arrays
+ * may be NULL only when empty (row_ptr when rows = 0, the others when
+ * nnz = 0). Invalid views give OPK_ERR_INVALID_ARG. */
+typedef struct opk_csr {
+    int64_t rows, cols, nnz;
+    const int64_t *row_ptr;
+    const int32_t *col_idx;
+    const float *val;
+} opk_csr;
+
+/* Checks a CSR view as every entry point taking one does (the message
+ * names the index at fault). ctx may be NULL. */
+OPK_API opk_status opk_csr_check(const opk_ctx *ctx, opk_csr A);
+
+/* Matrices that opk allocates (opk_mtx_read, opk_graph_*, opk_laplacian)
+ * own their three arrays; release them with opk_csr_free, which also zeroes
+ * the view. Never call it on a view of your own arrays. NULL is a no-op. */
+OPK_API void opk_csr_free(opk_csr *A);
+
+/* Matrix Market coordinate files (real, integer, pattern; general,
+ * symmetric) into a CSR with ascending columns in each row. A symmetric
+ * file lists the lower triangle (an entry above the diagonal is an error);
+ * its off-diagonal entries are mirrored. Duplicates are summed in file order
+ * (float additions), explicit zeros are kept, pattern entries are 1. Errors
+ * are OPK_ERR_IO with "path:line: what" in opk_ctx_last_error(NULL); *A is
+ * untouched then. */
+OPK_API opk_status opk_mtx_read(const char *path, opk_csr *A);
+/* The same from memory: text[0..len) named `name` in messages. */
+OPK_API opk_status opk_mtx_parse(const char *text, size_t len, const char *name,
+                                 opk_csr *A);
+
+/* Undirected unit-weight graph on n nodes from m edges (u[e], v[e]) into a
+ * symmetric CSR with ascending columns: self-loops skipped, duplicates
+ * merged (weight stays 1). 0 <= u[e], v[e] < n <= INT32_MAX. */
+OPK_API opk_status opk_graph_from_edges(int64_t n, size_t m, const int32_t *u,
+                                        const int32_t *v, opk_csr *A);
+/* The canonical grid graph of SPEC 4: rows x cols torus (node r*cols + c)
+ * plus `extra` edges (R(seed,2e) mod n, R(seed,2e+1) mod n). */
+OPK_API opk_status opk_graph_grid(size_t rows, size_t cols, size_t extra,
+                                  uint64_t seed, opk_csr *A);
+
+typedef enum opk_laplacian_kind {
+    OPK_LAPLACIAN_COMBINATORIAL = 0, /* D - A */
+    OPK_LAPLACIAN_SYMMETRIC = 1,     /* I - D^-1/2 A D^-1/2 */
+    OPK_LAPLACIAN_RANDOM_WALK = 2    /* I - D^-1 A */
+} opk_laplacian_kind;
+
+/* L from a square, symmetric, nonnegative adjacency A (finite values;
+ * unsorted rows and duplicates are summed first). Degrees and entries are
+ * computed in double and rounded to float once; a self-loop counts once in
+ * its degree. Every non-isolated row stores its diagonal and its columns
+ * ascending; an isolated node (degree 0) has an empty row, and an entry
+ * pointing to one is kept as -0. */
+OPK_API opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind,
+                                 opk_csr *L);
+
+/* An upper bound of the spectrum of L (SPEC 3.3). A symmetric L (checked,
+ * relative tolerance 1e-6): Lanczos in double from a fixed pseudo-random
+ * start, min(n, 100) steps (fully reorthogonalized while the basis fits in
+ * 64 MiB), largest Ritz value theta; result theta + 0.01|theta|, but never
+ * above the Gershgorin bound max_i (L_ii + sum_j!=i |L_ij|). A non-symmetric
+ * L (e.g. random walk): the Gershgorin bound. Rounded up to float. */
+OPK_API opk_status opk_lmax(opk_ctx *ctx, opk_csr L, float *lmax);
+
+typedef enum opk_filter {
+    OPK_FILTER_HEAT = 0,   /* h(l) = exp(-param * l) */
+    OPK_FILTER_LOWPASS = 1 /* h(l) = 1 below param, 0 above, 1/2 at it */
+} opk_filter;
+
+typedef enum opk_damping {
+    OPK_DAMPING_NONE = 0,
+    OPK_DAMPING_JACKSON = 1, /* KPM Jackson kernel, K+2 in the denominators */
+    OPK_DAMPING_LANCZOS = 2  /* Lanczos sigma factors, exponent 1 */
+} opk_damping;
+
+/* A user filter h(lambda); user is passed through. */
+typedef double (*opk_filter_fn)(double lambda, void *user);
+
+/* c[0..K] (K+1 floats): Chebyshev coefficients of h on [lmin, lmax] by
+ * Chebyshev-Gauss quadrature with max(K+1, 64) nodes, in double, times the
+ * damping factors, rounded to float; c[0] is already halved, ready for
+ * opk_cheb. c is untouched on errors. */
+OPK_API opk_status opk_cheb_coeffs(opk_filter filter, float param, size_t K,
+                                   float lmin, float lmax, opk_damping damping,
+                                   float *c);
+OPK_API opk_status opk_cheb_coeffs_fn(opk_filter_fn h, void *user, size_t K,
+                                      float lmin, float lmax,
+                                      opk_damping damping, float *c);
+
+/* Y = sum_{k=0..K} c_k T_k(alpha L + gamma I) X (SPEC 3.3): L square n x n
+ * with its spectrum in [lmin, lmax] (lmin < lmax), X and Y n x F, c has K+1
+ * entries (finite). Y must not overlap X. Memory: two n x F blocks
+ * (T_k overwrites T_{k-2} in place). Identical bits on every backend and
+ * thread count. */
+OPK_API opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
+                            const float *c, size_t K, opk_cmat X, opk_mat Y);
 
 #ifdef __cplusplus
 }

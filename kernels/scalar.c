@@ -14,4 +14,5 @@ const opk_ops opk_ops_scalar = {
     .attn_pv_rows = opk_attn_pv_rows_scalar,
     .sinkhorn_rows = opk_sinkhorn_rows_scalar,
     .sinkhorn_cols = opk_sinkhorn_cols_scalar,
+    .cheb_rows = opk_cheb_rows_scalar,
 };

@@ -15,6 +15,7 @@ static const struct {
     {"softmax", golden_run_softmax},
     {"attention", golden_run_attention},
     {"sinkhorn", golden_run_sinkhorn},
+    {"cheb", golden_run_cheb},
 };
 
 #define NRUNNERS (sizeof runners / sizeof runners[0])

@@ -68,6 +68,8 @@ int golden_run_attention(opk_ctx *ctx, const golden_case *c, int with_ref,
                          golden_result *r);
 /* "softmax" | "sinkhorn" | "linear" | "sigmoid" to an opk_norm; 0 if known. */
 int golden_parse_norm(const char *s, opk_norm *norm);
+int golden_run_cheb(opk_ctx *ctx, const golden_case *c, int with_ref,
+                    golden_result *r);
 
 /* Helpers for runners. */
 int golden_bad(golden_result *r, const char *fmt, ...);

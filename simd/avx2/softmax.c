@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "../cache.h"
+#include "../softmax_classes.h"
 #include "kernels.h"
 #include "vec.h"
 
@@ -12,63 +13,81 @@
 
 /* ---- rows ------------------------------------------------------------------------ */
 
-/* Pass 1: max of t = beta * x over the row (order-free: 4 accumulators). */
-static float row_max(const float *x, size_t n, __m256 vb)
+/* Pass 1: max (or, for beta < 0, min) of x, NaN ignored; see
+ * ../softmax_classes.h. Order-free: 4 accumulators. */
+ALWAYS_INLINE __m256 ext(int neg, __m256 v, __m256 acc)
 {
-    v8_max a0, a1, a2, a3;
-    v8_max_init(&a0), v8_max_init(&a1), v8_max_init(&a2), v8_max_init(&a3);
-    size_t j = 0;
-    for (; j + 32 <= n; j += 32) {
-        v8_max_add(&a0, _mm256_mul_ps(vb, _mm256_loadu_ps(x + j)));
-        v8_max_add(&a1, _mm256_mul_ps(vb, _mm256_loadu_ps(x + j + 8)));
-        v8_max_add(&a2, _mm256_mul_ps(vb, _mm256_loadu_ps(x + j + 16)));
-        v8_max_add(&a3, _mm256_mul_ps(vb, _mm256_loadu_ps(x + j + 24)));
-    }
-    for (; j + 8 <= n; j += 8)
-        v8_max_add(&a0, _mm256_mul_ps(vb, _mm256_loadu_ps(x + j)));
-    if (j < n)
-        v8_max_add_n(&a0, _mm256_mul_ps(vb, v8_load_n(x + j, n - j)), n - j);
-    v8_max_merge(&a0, &a1), v8_max_merge(&a2, &a3), v8_max_merge(&a0, &a2);
-    return v8_max_result(&a0);
+    return neg ? _mm256_min_ps(v, acc) : _mm256_max_ps(v, acc);
 }
 
-/* Pass 2: s = lane16(E(t - m)); e kept in ebuf (when given) for pass 3.
- * next (may be NULL): the following row, prefetched into L2 meanwhile so
- * memory keeps streaming while this row computes. */
+ALWAYS_INLINE float row_extreme(int neg, const float *x, size_t n)
+{
+    const __m256 init = _mm256_set1_ps(neg ? INFINITY : -INFINITY);
+    __m256 a0 = init, a1 = init, a2 = init, a3 = init;
+    size_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+        a0 = ext(neg, _mm256_loadu_ps(x + j), a0);
+        a1 = ext(neg, _mm256_loadu_ps(x + j + 8), a1);
+        a2 = ext(neg, _mm256_loadu_ps(x + j + 16), a2);
+        a3 = ext(neg, _mm256_loadu_ps(x + j + 24), a3);
+    }
+    for (; j + 8 <= n; j += 8)
+        a0 = ext(neg, _mm256_loadu_ps(x + j), a0);
+    if (j < n) /* masked-off lanes read +0: keep the accumulator there */
+        a1 = _mm256_blendv_ps(a1, ext(neg, v8_load_n(x + j, n - j), a1),
+                              _mm256_castsi256_ps(v8_mask_n(n - j)));
+    a0 = ext(neg, ext(neg, a0, a1), ext(neg, a2, a3));
+    __m128 h = _mm256_castps256_ps128(a0), l = _mm256_extractf128_ps(a0, 1);
+    h = neg ? _mm_min_ps(h, l) : _mm_max_ps(h, l);
+    l = _mm_movehl_ps(h, h);
+    h = neg ? _mm_min_ps(h, l) : _mm_max_ps(h, l);
+    l = _mm_movehdup_ps(h);
+    h = neg ? _mm_min_ss(h, l) : _mm_max_ss(h, l);
+    return _mm_cvtss_f32(h);
+}
+
+static float row_max_t(const float *x, size_t n, float beta)
+{
+    return opk_sm_max_t(beta, beta < 0 ? row_extreme(1, x, n) : row_extreme(0, x, n));
+}
+
+/* Pass 2: e = E(t - m) into ebuf (padded to 16), s = lane16(e). The sum
+ * runs behind the exps in blocks: every ymm register is caller-saved, so
+ * accumulators live across the SLEEF calls would go through memory each
+ * call. next (may be NULL): the following row, prefetched into L2 meanwhile
+ * so memory keeps streaming while this row computes. */
+#define SUM_BLOCK 256
 static float row_sum(const float *x, size_t n, __m256 vb, __m256 vm,
                      float *ebuf, const float *next)
 {
     v8_lane16 s;
     v8_lane16_init(&s);
-    size_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        if (next)
-            _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
-        __m256 t0 = _mm256_mul_ps(vb, _mm256_loadu_ps(x + j));
-        __m256 t1 = _mm256_mul_ps(vb, _mm256_loadu_ps(x + j + 8));
-        __m256 e0 = v8_E(_mm256_sub_ps(t0, vm));
-        __m256 e1 = v8_E(_mm256_sub_ps(t1, vm));
-        v8_lane16_add(&s, e0, e1);
-        if (ebuf) {
-            _mm256_store_ps(ebuf + j, e0);
-            _mm256_store_ps(ebuf + j + 8, e1);
+    for (size_t b = 0; b < n; b += SUM_BLOCK) {
+        size_t be = n - b < SUM_BLOCK ? n : b + SUM_BLOCK, j = b;
+        for (; j + 16 <= be; j += 16) {
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m256 t0 = _mm256_mul_ps(vb, _mm256_loadu_ps(x + j));
+            _mm256_store_ps(ebuf + j, v8_E(_mm256_sub_ps(t0, vm)));
+            __m256 t1 = _mm256_mul_ps(vb, _mm256_loadu_ps(x + j + 8));
+            _mm256_store_ps(ebuf + j + 8, v8_E(_mm256_sub_ps(t1, vm)));
         }
-    }
-    if (j < n) {
-        size_t c = n - j, c1 = c > 8 ? c - 8 : 0;
-        if (next)
-            _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
-        __m256 t0 = _mm256_mul_ps(vb, v8_load_n(x + j, c));
-        __m256 e0 = v8_E(_mm256_sub_ps(t0, vm)), e1 = _mm256_setzero_ps();
-        if (c1) {
-            __m256 t1 = _mm256_mul_ps(vb, v8_load_n(x + j + 8, c1));
-            e1 = v8_E(_mm256_sub_ps(t1, vm));
+        if (j < be) {
+            size_t c = be - j;
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m256 t0 = _mm256_mul_ps(vb, v8_load_n(x + j, c));
+            _mm256_store_ps(ebuf + j, v8_E(_mm256_sub_ps(t0, vm)));
+            if (c > 8) {
+                __m256 t1 = _mm256_mul_ps(vb, v8_load_n(x + j + 8, c - 8));
+                _mm256_store_ps(ebuf + j + 8, v8_E(_mm256_sub_ps(t1, vm)));
+            }
         }
-        v8_lane16_add_n(&s, e0, e1, c);
-        if (ebuf) { /* scratch is padded to 16 */
-            _mm256_store_ps(ebuf + j, e0);
-            _mm256_store_ps(ebuf + j + 8, e1);
-        }
+        for (j = b; j + 16 <= be; j += 16)
+            v8_lane16_add(&s, _mm256_load_ps(ebuf + j), _mm256_load_ps(ebuf + j + 8));
+        if (j < be) /* lanes past the end are masked off (ebuf is padded) */
+            v8_lane16_add_n(&s, _mm256_load_ps(ebuf + j),
+                            _mm256_load_ps(ebuf + j + 8), be - j);
     }
     return v8_lane16_result(&s);
 }
@@ -128,14 +147,18 @@ void opk_softmax_rows_avx2(const opk_softmax_job *jb, size_t r0, size_t r1,
     for (size_t i = r0; i < r1; i++) {
         const float *x = jb->x + i * jb->ldx;
         float *y = jb->y + i * jb->ldy;
-        float m = row_max(x, n, vb);
-        if (m != m || m == INFINITY || m == -INFINITY) { /* SPEC 3.1 */
-            row_fill(y, n, m == -INFINITY ? (jb->log ? -INFINITY : 0.0f) : NAN);
+        const float *next = i + 1 < r1 ? x + jb->ldx : NULL;
+        float m = row_max_t(x, n, jb->beta), s = 0.0f;
+        if (m == m && m != INFINITY) {
+            const __m256 vm = _mm256_set1_ps(opk_sm_shift(m));
+            s = row_sum(x, n, vb, vm, scratch, next);
+        }
+        int cls = opk_sm_class(m, s);
+        if (cls != OPK_SM_REGULAR) {
+            row_fill(y, n, opk_sm_special(cls, jb->log));
             continue;
         }
         const __m256 vm = _mm256_set1_ps(m);
-        const float *next = i + 1 < r1 ? x + jb->ldx : NULL;
-        float s = row_sum(x, n, vb, vm, jb->log ? NULL : scratch, next);
         if (jb->log) {
             __m256 ls = v8_Lg(_mm256_set1_ps(s));
             row_store(1, x, scratch, y, n, vb, vm, ls, nt);

@@ -25,5 +25,7 @@ void opk_attn_linear_rows_avx512(const opk_attn_job *j,
                               float *scratch);
 void opk_attn_pv_rows_avx512(const opk_attn_job *j, const float *p, size_t ldp,
                           size_t r0, size_t r1, float *scratch);
+void opk_cheb_rows_avx512(const opk_cheb_job *j, const opk_cheb_step *s,
+                        size_t r0, size_t r1);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "../cache.h"
+#include "../softmax_classes.h"
 #include "kernels.h"
 #include "vec.h"
 
@@ -11,52 +12,67 @@
 
 /* ---- rows ------------------------------------------------------------------------ */
 
-/* Pass 1: max of t = beta * x over the row (order-free: 4 accumulators). */
-static float row_max(const float *x, size_t n, __m512 vb)
+/* Pass 1: max (or, for beta < 0, min) of x, NaN ignored; see
+ * ../softmax_classes.h. Order-free: 4 accumulators. */
+ALWAYS_INLINE __m512 ext(int neg, __m512 v, __m512 acc)
 {
-    v16_max a0, a1, a2, a3;
-    v16_max_init(&a0), v16_max_init(&a1), v16_max_init(&a2), v16_max_init(&a3);
-    size_t j = 0;
-    for (; j + 64 <= n; j += 64) {
-        v16_max_add(&a0, _mm512_mul_ps(vb, _mm512_loadu_ps(x + j)));
-        v16_max_add(&a1, _mm512_mul_ps(vb, _mm512_loadu_ps(x + j + 16)));
-        v16_max_add(&a2, _mm512_mul_ps(vb, _mm512_loadu_ps(x + j + 32)));
-        v16_max_add(&a3, _mm512_mul_ps(vb, _mm512_loadu_ps(x + j + 48)));
-    }
-    for (; j + 16 <= n; j += 16)
-        v16_max_add(&a0, _mm512_mul_ps(vb, _mm512_loadu_ps(x + j)));
-    if (j < n)
-        v16_max_add_n(&a0, _mm512_mul_ps(vb, v16_load_n(x + j, n - j)), n - j);
-    v16_max_merge(&a0, &a1), v16_max_merge(&a2, &a3), v16_max_merge(&a0, &a2);
-    return v16_max_result(&a0);
+    return neg ? _mm512_min_ps(v, acc) : _mm512_max_ps(v, acc);
 }
 
-/* Pass 2: s = lane16(E(t - m)); e kept in ebuf (when given) for pass 3.
- * next (may be NULL): the following row, prefetched into L2 meanwhile so
- * memory keeps streaming while this row computes. */
+ALWAYS_INLINE float row_extreme(int neg, const float *x, size_t n)
+{
+    const __m512 init = _mm512_set1_ps(neg ? INFINITY : -INFINITY);
+    __m512 a0 = init, a1 = init, a2 = init, a3 = init;
+    size_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        a0 = ext(neg, _mm512_loadu_ps(x + j), a0);
+        a1 = ext(neg, _mm512_loadu_ps(x + j + 16), a1);
+        a2 = ext(neg, _mm512_loadu_ps(x + j + 32), a2);
+        a3 = ext(neg, _mm512_loadu_ps(x + j + 48), a3);
+    }
+    for (; j + 16 <= n; j += 16)
+        a0 = ext(neg, _mm512_loadu_ps(x + j), a0);
+    if (j < n) /* masked-off lanes read +0: keep the accumulator there */
+        a1 = _mm512_mask_blend_ps(v16_mask_n(n - j), a1,
+                                  ext(neg, v16_load_n(x + j, n - j), a1));
+    a0 = ext(neg, ext(neg, a0, a1), ext(neg, a2, a3));
+    return neg ? _mm512_reduce_min_ps(a0) : _mm512_reduce_max_ps(a0);
+}
+
+static float row_max_t(const float *x, size_t n, float beta)
+{
+    return opk_sm_max_t(beta, beta < 0 ? row_extreme(1, x, n) : row_extreme(0, x, n));
+}
+
+/* Pass 2: e = E(t - m) into ebuf (padded to 16), s = lane16(e). The sum
+ * runs behind the exps in blocks: every zmm register is caller-saved, so
+ * an accumulator live across the SLEEF calls would go through memory each
+ * call. next (may be NULL): the following row, prefetched into L2 meanwhile
+ * so memory keeps streaming while this row computes. */
+#define SUM_BLOCK 256
 static float row_sum(const float *x, size_t n, __m512 vb, __m512 vm,
                      float *ebuf, const float *next)
 {
     v16_lane16 s;
     v16_lane16_init(&s);
-    size_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        if (next)
-            _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
-        __m512 t = _mm512_mul_ps(vb, _mm512_loadu_ps(x + j));
-        __m512 e = v16_E(_mm512_sub_ps(t, vm));
-        v16_lane16_add(&s, e);
-        if (ebuf)
-            _mm512_store_ps(ebuf + j, e);
-    }
-    if (j < n) {
-        if (next)
-            _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
-        __m512 t = _mm512_mul_ps(vb, v16_load_n(x + j, n - j));
-        __m512 e = v16_E(_mm512_sub_ps(t, vm));
-        v16_lane16_add_n(&s, e, n - j);
-        if (ebuf)
-            _mm512_store_ps(ebuf + j, e); /* scratch is padded to 16 */
+    for (size_t b = 0; b < n; b += SUM_BLOCK) {
+        size_t be = n - b < SUM_BLOCK ? n : b + SUM_BLOCK, j = b;
+        for (; j + 16 <= be; j += 16) {
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m512 t = _mm512_mul_ps(vb, _mm512_loadu_ps(x + j));
+            _mm512_store_ps(ebuf + j, v16_E(_mm512_sub_ps(t, vm)));
+        }
+        if (j < be) {
+            if (next)
+                _mm_prefetch((const char *)(next + j), _MM_HINT_T1);
+            __m512 t = _mm512_mul_ps(vb, v16_load_n(x + j, be - j));
+            _mm512_store_ps(ebuf + j, v16_E(_mm512_sub_ps(t, vm)));
+        }
+        for (j = b; j + 16 <= be; j += 16)
+            v16_lane16_add(&s, _mm512_load_ps(ebuf + j));
+        if (j < be)
+            v16_lane16_add_n(&s, _mm512_load_ps(ebuf + j), be - j);
     }
     return v16_lane16_result(&s);
 }
@@ -116,14 +132,18 @@ void opk_softmax_rows_avx512(const opk_softmax_job *jb, size_t r0, size_t r1,
     for (size_t i = r0; i < r1; i++) {
         const float *x = jb->x + i * jb->ldx;
         float *y = jb->y + i * jb->ldy;
-        float m = row_max(x, n, vb);
-        if (m != m || m == INFINITY || m == -INFINITY) { /* SPEC 3.1 */
-            row_fill(y, n, m == -INFINITY ? (jb->log ? -INFINITY : 0.0f) : NAN);
+        const float *next = i + 1 < r1 ? x + jb->ldx : NULL;
+        float m = row_max_t(x, n, jb->beta), s = 0.0f;
+        if (m == m && m != INFINITY) {
+            const __m512 vm = _mm512_set1_ps(opk_sm_shift(m));
+            s = row_sum(x, n, vb, vm, scratch, next);
+        }
+        int cls = opk_sm_class(m, s);
+        if (cls != OPK_SM_REGULAR) {
+            row_fill(y, n, opk_sm_special(cls, jb->log));
             continue;
         }
         const __m512 vm = _mm512_set1_ps(m);
-        const float *next = i + 1 < r1 ? x + jb->ldx : NULL;
-        float s = row_sum(x, n, vb, vm, jb->log ? NULL : scratch, next);
         if (jb->log) {
             __m512 ls = v16_Lg(_mm512_set1_ps(s));
             row_store(1, x, scratch, y, n, vb, vm, ls, nt);
