@@ -7,6 +7,7 @@
 
 #include "../dispatch/ctx.h"
 #include "common.h"
+#include "csr.h"
 #include "scalar.h"
 #include "sleef1.h"
 
@@ -80,6 +81,59 @@ static opk_status check_params(const opk_ctx *ctx,
     return OPK_OK;
 }
 
+static opk_span span_of(const void *p, size_t count, size_t size)
+{
+    opk_span s = {(uintptr_t)p, (uintptr_t)p};
+    if (p)
+        s.hi = (uintptr_t)p + count * size;
+    return s;
+}
+
+/* The graph term: a valid n x n CSR (n = m), finite lmin < lmax, cheb_K >= 0
+ * and cheb_K + 1 finite coefficients. */
+static opk_status check_graph(const opk_ctx *ctx, const opk_attention_opts *op,
+                              size_t n, size_t m, opk_span *sr, opk_span *sc,
+                              opk_span *sv, opk_span *scoef)
+{
+    const opk_csr G = *op->graph;
+    opk_status st = opk_check_csr(ctx, "attention: opts.graph", G,
+                                  ctx->num_threads);
+    if (st)
+        return st;
+    if (n != m)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.graph needs n = m (Q has %zu rows, "
+                        "K %zu)", n, m);
+    if (G.rows != G.cols || (uint64_t)G.rows != (uint64_t)n)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.graph is %lldx%lld, expected %zux%zu",
+                        (long long)G.rows, (long long)G.cols, n, n);
+    if (!isfinite(op->lmin) || !isfinite(op->lmax) || !(op->lmin < op->lmax) ||
+        !isfinite(op->lmax - op->lmin))
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.lmin, opts.lmax (%g, %g) must be "
+                        "finite with lmin < lmax",
+                        (double)op->lmin, (double)op->lmax);
+    if (op->cheb_K < 0)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.cheb_K (%d) must be >= 0",
+                        op->cheb_K);
+    if (!op->cheb_c)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.cheb_c is NULL (cheb_K + 1 = %d "
+                        "coefficients needed)", op->cheb_K + 1);
+    for (int k = 0; k <= op->cheb_K; k++)
+        if (!isfinite(op->cheb_c[k]))
+            return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                            "attention: opts.cheb_c[%d] is %g, must be finite",
+                            k, (double)op->cheb_c[k]);
+    *sr = span_of(G.row_ptr, (size_t)G.rows + 1, sizeof(int64_t));
+    *sc = span_of(G.col_idx, (size_t)G.nnz, sizeof(int32_t));
+    *sv = span_of(G.val, (size_t)G.nnz, sizeof(float));
+    *scoef = span_of(op->cheb_c, (size_t)op->cheb_K + 1, sizeof(float));
+    return OPK_OK;
+}
+
 /* Shapes, pointers, parameters and overlaps; nothing is written. */
 static opk_status check_args(const opk_ctx *ctx, opk_cmat Q, opk_cmat K,
                              opk_cmat V, const opk_cmat *H,
@@ -115,13 +169,16 @@ static opk_status check_args(const opk_ctx *ctx, opk_cmat Q, opk_cmat K,
                         "V has %zu; H = V needs n = m", Q.rows, V.rows);
     if ((st = check_params(ctx, op)))
         return st;
-    if (op->graph)
-        return opk_fail(ctx, OPK_ERR_UNSUPPORTED,
-                        "attention: opts.graph: the graph term is not built "
-                        "yet");
-    static const char *const in_names[] = {"Q", "K", "V", "H"};
-    const opk_span ins[] = {sq, sk, sv, sh};
-    for (int t = 0; t < 4; t++)
+    opk_span sgr = {0, 0}, sgc = {0, 0}, sgv = {0, 0}, sc = {0, 0};
+    if (op->graph && (st = check_graph(ctx, op, Q.rows, K.rows, &sgr, &sgc,
+                                       &sgv, &sc)))
+        return st;
+    static const char *const in_names[] = {"Q", "K", "V", "H",
+                                           "opts.graph->row_ptr",
+                                           "opts.graph->col_idx",
+                                           "opts.graph->val", "opts.cheb_c"};
+    const opk_span ins[] = {sq, sk, sv, sh, sgr, sgc, sgv, sc};
+    for (int t = 0; t < 8; t++)
         if (opk_spans_overlap(so, ins[t]))
             return opk_fail(ctx, OPK_ERR_INVALID_ARG,
                             "attention: O overlaps %s (O must not overlap "
@@ -429,13 +486,32 @@ opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K, opk_cmat V,
     jb.a1 = 1.0f - op.tau;
     jb.a2 = op.tau * (1.0f - op.lambda_g);
     jb.a3 = op.tau * op.lambda_g;
+    float *G = NULL;
+    if (op.graph) { /* G = sum_k c_k T_k(L~) V (SPEC 3.3), n x dv */
+        G = opk_alloc(jb.n * jb.dv * sizeof(float));
+        if (!G)
+            return nomem(ctx, "the graph term", jb.n * jb.dv);
+        opk_mat Gm = {G, jb.n, jb.dv, jb.dv};
+        st = opk_cheb(ctx, *op.graph, op.lmin, op.lmax, op.cheb_c,
+                      (size_t)op.cheb_K, V, Gm);
+        if (st) {
+            opk_free(G);
+            return st;
+        }
+        jb.g = G, jb.ldg = jb.dv;
+    }
     switch (op.norm) {
     case OPK_NORM_SOFTMAX:
     case OPK_NORM_SIGMOID:
-        return run_fused(ctx, &jb);
+        st = run_fused(ctx, &jb);
+        break;
     case OPK_NORM_LINEAR:
-        return run_linear(ctx, &jb, op.linear_global_norm);
+        st = run_linear(ctx, &jb, op.linear_global_norm);
+        break;
     default:
-        return run_sinkhorn(ctx, &jb, op.sinkhorn_iters);
+        st = run_sinkhorn(ctx, &jb, op.sinkhorn_iters);
+        break;
     }
+    opk_free(G);
+    return st;
 }

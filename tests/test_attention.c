@@ -468,6 +468,111 @@ static void test_threads(void)
     }
 }
 
+/* A graph term for n = rows * cols nodes: the symmetric-normalized
+ * Laplacian of the canonical grid, lmin 0, lmax 2, K + 1 coefficients. */
+typedef struct graph {
+    opk_csr L;
+    float c[16];
+} graph;
+
+static void graph_init(graph *g, size_t rows, size_t cols, size_t extra,
+                       size_t K, uint64_t seed, opk_attention_opts *op,
+                       float lambda_g)
+{
+    opk_csr A;
+    CHECK_ST(opk_graph_grid(rows, cols, extra, seed, &A), OPK_OK);
+    CHECK_ST(opk_laplacian(A, OPK_LAPLACIAN_SYMMETRIC, &g->L), OPK_OK);
+    opk_csr_free(&A);
+    opk_fill(seed + 1, -1.0f, 0.5f, (opk_mat){g->c, 1, K + 1, K + 1});
+    op->graph = &g->L;
+    op->lmin = 0.0f;
+    op->lmax = 2.0f;
+    op->cheb_c = g->c;
+    op->cheb_K = (int)K;
+    op->lambda_g = lambda_g;
+}
+
+/* G as opk_cheb gives it on the scalar backend, dense n x dv. */
+static float *graph_term(const prob *p, const opk_attention_opts *op)
+{
+    float *G = malloc(p->n * p->dv * sizeof(float));
+    opk_ctx *ctx = test_ctx(OPK_BACKEND_SCALAR, 1);
+    CHECK_ST(opk_cheb(ctx, *op->graph, op->lmin, op->lmax, op->cheb_c,
+                      (size_t)op->cheb_K, p->V, (opk_mat){G, p->n, p->dv, p->dv}),
+             OPK_OK);
+    opk_ctx_destroy(ctx);
+    return G;
+}
+
+/* Every mode with a graph term: against double (with G checked against the
+ * double recurrence), bit identity with scalar for 1 and 3 threads, and
+ * lambda_g = 1, tau = 1 giving G itself. */
+static void test_graph_term(void)
+{
+    static const size_t shapes[][5] = {/* rows cols extra d dv */
+                                       {6, 7, 5, 19, 23}, {8, 9, 0, 16, 1},
+                                       {1, 13, 3, 1, 17}, {10, 10, 30, 33, 40}};
+    static const float taus[] = {0.3f, 1.0f, 0.0f, 0.85f};
+    static const float lgs[] = {0.4f, 0.0f, 1.0f, 0.25f};
+    for (int nm = 0; nm < 4; nm++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            size_t n = shapes[s][0] * shapes[s][1];
+            prob p;
+            prob_init(&p, n, n, shapes[s][3], shapes[s][4], s % 2, s % 3,
+                      900 + s);
+            graph gr;
+            opk_attention_opts op = opk_attention_opts_default();
+            graph_init(&gr, shapes[s][0], shapes[s][1], shapes[s][2],
+                       3 + 2 * s, 77 + s, &op, lgs[(s + (size_t)nm) % 4]);
+            op.norm = (opk_norm)nm;
+            op.tau = taus[s];
+            op.beta = 1.3f;
+            float *G = graph_term(&p, &op), *ref = malloc(n * p.dv * 4);
+            double tol;
+            double gr_err = ref_cheb_error(gr.L.row_ptr, gr.L.col_idx,
+                                           gr.L.val, n, 0.0f, 2.0f, gr.c,
+                                           (size_t)op.cheb_K, p.V.data,
+                                           p.V.ld, G, p.dv, p.dv, &tol);
+            CHECK(gr_err <= tol, "graph term vs double: %.3g > %.3g", gr_err,
+                  tol);
+            for (int bi = 0; bi < nbackends; bi++)
+                for (int th = 1; th <= 3; th += 2) {
+                    mark_o(&p, -7.0f);
+                    CHECK_ST(run(backends[bi], th, &p, 1, &op), OPK_OK);
+                    if (bi == 0 && th == 1) {
+                        ref_attn_in a = ref_of(&p, 1, &op);
+                        a.g = G, a.ldg = p.dv, a.lambda_g = op.lambda_g;
+                        a.g_ratio = gr_err / tol;
+                        double t2, e = ref_attention_error(&a, p.O.data,
+                                                           p.O.ld, &t2);
+                        CHECK(e <= t2, "%s with graph, shape %zu: error %.3g "
+                              "above %.3g", norm_name[nm], s, e, t2);
+                        for (size_t i = 0; i < n; i++)
+                            memcpy(ref + i * p.dv, p.O.data + i * p.O.ld,
+                                   p.dv * 4);
+                        continue;
+                    }
+                    char what[120];
+                    snprintf(what, sizeof what, "%s %s graph shape %zu, %d "
+                             "threads", opk_backend_name(backends[bi]),
+                             norm_name[nm], s, th);
+                    CHECK(same_bits(&p, ref, what), "%s", what);
+                }
+            /* lambda_g = 1, tau = 1: O = fma(1, G, fma(0, B, 0 H)) = G. */
+            op.tau = 1.0f, op.lambda_g = 1.0f;
+            CHECK_ST(run(backends[nbackends - 1], 0, &p, 1, &op), OPK_OK);
+            int same = 1;
+            for (size_t i = 0; i < n; i++)
+                for (size_t f = 0; f < p.dv; f++)
+                    same &= p.O.data[i * p.O.ld + f] == G[i * p.dv + f];
+            CHECK(same, "%s: lambda_g = 1, tau = 1 is not the graph term",
+                  norm_name[nm]);
+            free(G), free(ref);
+            opk_csr_free(&gr.L);
+            prob_free(&p);
+        }
+}
+
 /* An argument error: the status, a message naming `word`, O untouched. */
 static void expect_error(opk_ctx *ctx, opk_cmat Q, opk_cmat K, opk_cmat V,
                          const opk_cmat *H, const opk_attention_opts *op,
@@ -592,6 +697,48 @@ static void test_argument_errors(void)
         memset(kz, 0, sizeof kz);
         expect_error(ctx, Q, (opk_cmat){kz, M, D, D}, V, &H, &bad, O,
                      OPK_ERR_INVALID_ARG, "K is all zero", o, no, "zero K");
+        /* The graph term. */
+        {
+            graph gr;
+            opk_attention_opts gop = opk_attention_opts_default();
+            graph_init(&gr, 2, 3, 0, 3, 5, &gop, 0.5f);
+            CHECK_ST(opk_attention(ctx, Q, K, V, &H, &gop, O), OPK_OK);
+            expect_error(ctx, Q, (opk_cmat){k, M - 1, D, D},
+                         (opk_cmat){v, M - 1, DV, DV}, &H, &gop, O,
+                         OPK_ERR_INVALID_ARG, "needs n = m", o, no,
+                         "graph with n != m");
+            opk_csr L2 = gr.L;
+            L2.rows = L2.cols = 5;
+            bad = gop, bad.graph = &L2;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "opts.graph", o, no, "graph of the wrong size");
+            int64_t rp[7];
+            memcpy(rp, gr.L.row_ptr, sizeof rp);
+            rp[3] = rp[2] - 1;
+            L2 = gr.L, L2.row_ptr = rp;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "monotone", o, no, "invalid CSR");
+            bad = gop, bad.lmax = bad.lmin;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "opts.lmin", o, no, "lmin = lmax");
+            bad = gop, bad.lmax = NAN;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "opts.lmin", o, no, "NaN lmax");
+            bad = gop, bad.cheb_K = -1;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "opts.cheb_K", o, no, "cheb_K < 0");
+            bad = gop, bad.cheb_c = NULL;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "opts.cheb_c is NULL", o, no, "cheb_c NULL");
+            float cbad[4] = {1.0f, 0.5f, INFINITY, 0.1f};
+            bad = gop, bad.cheb_c = cbad;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "opts.cheb_c[2]", o, no, "infinite coefficient");
+            bad = gop, bad.cheb_c = o + 3; /* inside O */
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "overlaps opts.cheb_c", o, no, "O on cheb_c");
+            opk_csr_free(&gr.L);
+        }
         /* Zero sizes do nothing; adjacent buffers are fine. */
         CHECK_ST(opk_attention(ctx, (opk_cmat){NULL, 0, D, D}, K, V,
                                &(opk_cmat){NULL, 0, DV, DV}, &op,
@@ -619,6 +766,7 @@ int main(void)
     test_difformer_global_norm();
     test_bit_identity_random();
     test_special_scores();
+    test_graph_term();
     test_threads();
     test_argument_errors();
     return check_summary("test_attention");

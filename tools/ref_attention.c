@@ -199,7 +199,7 @@ double ref_attention_error(const ref_attn_in *a, const float *o, size_t ldo,
     double hmax = max_abs(h, n, dv, ldh), gmax = 0.0;
     for (size_t i = 0; a->g && i < n; i++)
         for (size_t f = 0; f < dv; f++)
-            gmax = fmax(gmax, fabs(a->g[i * a->ldg + f]));
+            gmax = fmax(gmax, fabs((double)a->g[i * a->ldg + f]));
     double tau = a->tau, lg = a->g ? a->lambda_g : 0.0, worst = 0.0;
     double scale = vmax + hmax + gmax;
     if (scale == 0.0)
@@ -209,7 +209,7 @@ double ref_attention_error(const ref_attn_in *a, const float *o, size_t ldo,
             double od = (1.0 - tau) * (double)h[i * ldh + f] +
                         tau * (1.0 - lg) * B[i * dv + f];
             if (a->g)
-                od += tau * lg * a->g[i * a->ldg + f];
+                od += tau * lg * (double)a->g[i * a->ldg + f];
             double y = (double)o[i * ldo + f];
             double e = isnan(y) || isnan(od) ? (isnan(y) && isnan(od) ? 0.0 : INFINITY)
                                              : fabs(y - od) / scale;
@@ -217,8 +217,10 @@ double ref_attention_error(const ref_attn_in *a, const float *o, size_t ldo,
                 worst = e;
         }
     free(B);
-    /* B's error (cb u vmax), the mixing's roundings (a1, a2, a3, a1 H and
-     * two fmas: 6 u scale) and the graph term's own bound. */
-    *tol = U * (cb + 6.0) + (a->g ? a->g_tol : 0.0);
+    /* B's error (cb u vmax) and the mixing's roundings (a1, a2, a3, a1 H
+     * and two fmas: 6 u scale). */
+    *tol = U * (cb + 6.0);
+    if (a->g && a->g_ratio * *tol > worst)
+        worst = a->g_ratio * *tol;
     return worst;
 }

@@ -25,12 +25,14 @@ double ref_softmax_error(const float *x, size_t ldx, const float *y,
                          int by_cols, int is_log, double *tol);
 
 /* Damped attention (SPEC 3.4), tools/ref_attention.c. norm is an opk_norm
- * value; h NULL means H = V; g (n x dv, double) is the graph term G when
- * there is one, g_tol the bound on |G error| / scale it brings.
+ * value; h NULL means H = V; g (n x dv) is the graph term G as opk_cheb
+ * computes it (float; checked on its own by ref_cheb_error, whose
+ * error/bound ratio is g_ratio), or NULL.
  *
  * Metric: max |o - od| / scale, scale = max|V| + max|H| + max|G|, od =
  * (1-tau) H + tau ((1-lambda_g) B + lambda_g G) in double with the float
- * parameters. Bound u * (C_B + 6) + g_tol with C_B B's error over u max|V|:
+ * parameters and B = A V in double. Bound u * (C_B + 6) with C_B B's error
+ * over u max|V|:
  *   softmax: 2 D_S + 2 (nb + 1)(2 Smax + 2) + 3 nb + m + 12
  *   sigmoid: 2 (4 + D_S) + m + nb + 12
  *   linear:  L * 2m (1 + 2m / den_min) / den_min + 4,
@@ -42,8 +44,12 @@ double ref_softmax_error(const float *x, size_t ldx, const float *y,
  * E(fl(m - mn)) into every earlier term: 2 Smax u from the subtraction,
  * 2u from E), m u the fma chain over the keys, den_min the smallest
  * denominator m + q^.ks (its reciprocal amplifies the sums' errors), h the
- * Sinkhorn half-steps. Each factor 2 on a weight's error: a softmax weight
- * enters numerator and denominator. */
+ * Sinkhorn half-steps (each LSE: E's and Lg's ULPs, subtractions of
+ * arguments up to 2 Smax plus the potentials, the lane16 sum; carried into
+ * every later half-step and into both potentials of P). Each factor 2 on a
+ * weight's error: a softmax weight enters numerator and denominator.
+ * With a graph the metric becomes max(that, g_ratio * bound), so that the
+ * one number covers both parts. */
 typedef struct ref_attn_in {
     const float *q, *k, *v, *h;
     size_t ldq, ldk, ldv, ldh;
@@ -51,10 +57,10 @@ typedef struct ref_attn_in {
     int norm;
     float beta, tau;
     int iters, global;
-    const double *g;
+    const float *g;
     size_t ldg;
     float lambda_g;
-    double g_tol;
+    double g_ratio;
 } ref_attn_in;
 
 /* B = A V (n x dv, dense) in double and C_B; -1 on a zero norm (linear). */
