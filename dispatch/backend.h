@@ -164,9 +164,10 @@ typedef struct opk_ops {
     void (*attn_pv_rows)(const opk_attn_job *j, const float *p, size_t ldp,
                          size_t r0, size_t r1, float *scratch);
     /* Sinkhorn row pass over rows [r0, r1) (see OPK_SK_*). cmax: this
-     * thread's m column maxima, which UPDATE raises (NaN-aware max). */
+     * thread's m column maxima, which UPDATE raises (NaN-aware max).
+     * scratch: cols + 64 floats, 64-byte aligned, private. */
     void (*sinkhorn_rows)(const opk_sinkhorn_job *j, size_t r0, size_t r1,
-                          unsigned mode, float *cmax);
+                          unsigned mode, float *cmax, float *scratch);
     /* Sinkhorn column pass: g_j for columns [c0, c1), c0 a multiple of
      * OPK_COL_ALIGN, from f and cmax; rows in ascending order (seq).
      * scratch: c1 - c0 + 64 floats, 64-byte aligned, private. */

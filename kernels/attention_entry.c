@@ -288,7 +288,7 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
     {
         ME_ALL(me, all);
         size_t a, b, c0, c1;
-        float *part = thr + (size_t)me * per, *colscr = part + lds;
+        float *part = thr + (size_t)me * per, *colscr = part + lds; /* and rows */
         if (npack) {
             share(nblocks, me, all, &a, &b);
             if (a < b)
@@ -310,7 +310,7 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
                 for (size_t j = 0; j < m; j++)
                     part[j] = -INFINITY;
                 if (a < b)
-                    sk->sinkhorn_rows(&sj, a, b, OPK_SK_UPDATE, part);
+                    sk->sinkhorn_rows(&sj, a, b, OPK_SK_UPDATE, part, colscr);
 #pragma omp barrier
                 float *t = fcur;
                 fcur = fnext, fnext = t;
@@ -327,7 +327,7 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
 #pragma omp barrier
         sj.f = fcur;
         if (a < b) {
-            sk->sinkhorn_rows(&sj, a, b, OPK_SK_PLAN, part); /* P over S */
+            sk->sinkhorn_rows(&sj, a, b, OPK_SK_PLAN, part, colscr); /* P over S */
             ops->attn_pv_rows(jb, S, lds, a, b, thr + (size_t)me * per);
         }
     }

@@ -82,8 +82,10 @@ static void row_update(const opk_sinkhorn_job *jb, size_t i, float *cmax)
 }
 
 void opk_sinkhorn_rows_scalar(const opk_sinkhorn_job *jb, size_t r0,
-                              size_t r1, unsigned mode, float *cmax)
+                              size_t r1, unsigned mode, float *cmax,
+                              float *scratch)
 {
+    (void)scratch;
     for (size_t i = r0; i < r1; i++) {
         if (mode & (OPK_SK_CHECK | OPK_SK_PLAN))
             jb->r[i] = row_check(jb, i,
@@ -169,7 +171,7 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
         size_t r0, r1, c0, c1;
         shares(n, m, me, all, &r0, &r1, &c0, &c1);
         float *part = all > 1 ? sc->parts + (size_t)me * sc->part_ld : sc->cmax;
-        float *colscr = sc->colscr + (size_t)me * sc->colscr_ld;
+        float *scr = sc->scr + (size_t)me * sc->scr_ld;
         opk_sinkhorn_job jb = tmpl;
         int it = 0, pending = 0, fi = 0; /* identical in every thread */
         for (;;) {
@@ -178,7 +180,7 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
             if (it == max_iter) { /* the last check; P with it */
                 unsigned mode = OPK_SK_CHECK | (jb.p ? OPK_SK_PLAN : 0u);
                 if (r0 < r1)
-                    ops->sinkhorn_rows(&jb, r0, r1, mode, part);
+                    ops->sinkhorn_rows(&jb, r0, r1, mode, part, scr);
 #pragma omp barrier
 #pragma omp single
                 {
@@ -192,7 +194,7 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
             if (r0 < r1)
                 ops->sinkhorn_rows(&jb, r0, r1,
                                    OPK_SK_UPDATE | (pending ? OPK_SK_CHECK : 0u),
-                                   part);
+                                   part, scr);
 #pragma omp barrier
             if (pending) {
 #pragma omp single
@@ -214,12 +216,12 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
                     sc->cmax[j] = v;
                 }
             if (c0 < c1)
-                ops->sinkhorn_cols(&jb, c0, c1, colscr);
+                ops->sinkhorn_cols(&jb, c0, c1, scr);
 #pragma omp barrier
             pending = it % every == 0 || it == max_iter;
         }
         if (!planned && jb.p && r0 < r1) /* converged: P from the final f, g */
-            ops->sinkhorn_rows(&jb, r0, r1, OPK_SK_PLAN, part);
+            ops->sinkhorn_rows(&jb, r0, r1, OPK_SK_PLAN, part, scr);
 #pragma omp single nowait
         {
             iterations = it;

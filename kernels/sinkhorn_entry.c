@@ -83,14 +83,17 @@ static opk_status check_overlaps(const opk_ctx *ctx, opk_cmat S, opk_span sS,
 }
 
 /* One thread's findings in the score scan: the first bad t (row-major), the
- * first infeasible row; colok[j] = 1 where column j has a finite t in a row
- * of positive mass. */
+ * first infeasible row; colok[j] != 0 where column j has a finite t in a row
+ * of positive mass. The loop is written for the vectorizer: 32-bit flags,
+ * and "finite t in a column of positive mass" as t + bmask_j > -inf with
+ * bmask_j = 0 or -inf (t + 0 is finite iff t is; no finite sum reaches
+ * -inf). */
 typedef struct scan_result {
     size_t bad_i, bad_j, infeasible_row;
 } scan_result;
 
 static void scan_rows(const opk_sk_problem *pb, const opk_sk_scratch *sc,
-                      size_t r0, size_t r1, unsigned char *colok,
+                      const float *bmask, size_t r0, size_t r1, int *colok,
                       scan_result *res)
 {
     const size_t m = pb->S.cols, none = SIZE_MAX;
@@ -98,14 +101,14 @@ static void scan_rows(const opk_sk_problem *pb, const opk_sk_scratch *sc,
     res->bad_i = res->bad_j = res->infeasible_row = none;
     for (size_t i = r0; i < r1; i++) {
         const float *s = pb->S.data + i * pb->S.ld;
-        unsigned char bad = 0, ok = 0;
-        const unsigned char apos = sc->la[i] != -INFINITY;
+        int bad = 0, ok = 0;
+        const int apos = sc->la[i] != -INFINITY;
+        const float amask = apos ? 0.0f : -INFINITY;
         for (size_t j = 0; j < m; j++) {
             float t = beta * s[j];
-            unsigned char fin = t > -INFINITY;
             bad |= !(t < INFINITY); /* NaN or +inf */
-            ok |= fin & (sc->lb[j] != -INFINITY);
-            colok[j] |= fin & apos;
+            ok |= t + bmask[j] > -INFINITY;
+            colok[j] |= t + amask > -INFINITY;
         }
         if (bad && res->bad_i == none) {
             size_t j = 0;
@@ -123,13 +126,17 @@ static opk_status scan_scores(const opk_ctx *ctx, const opk_sk_problem *pb,
 {
     const size_t n = pb->S.rows, m = pb->S.cols, none = SIZE_MAX;
     const int nt = sc->nt;
-    /* Per-thread column flags live in the (not yet used) partial maxima. */
-    unsigned char *flags = (unsigned char *)sc->parts;
-    const size_t fld = sc->part_ld * sizeof(float);
+    /* Per-thread column flags live in the (not yet used) partial maxima,
+     * the column mass mask in the merged maxima. */
+    int *flags = (int *)sc->parts;
+    const size_t fld = sc->part_ld;
+    float *bmask = sc->cmax;
+    for (size_t j = 0; j < m; j++)
+        bmask[j] = sc->lb[j] == -INFINITY ? -INFINITY : 0.0f;
     /* ... and their findings in the (not yet used) column-pass scratch. */
-    scan_result *res0 = (scan_result *)sc->colscr;
-    const size_t rld = sc->colscr_ld * sizeof(float) / sizeof(scan_result);
-    memset(flags, 0, (size_t)nt * fld);
+    scan_result *res0 = (scan_result *)sc->scr;
+    const size_t rld = sc->scr_ld * sizeof(float) / sizeof(scan_result);
+    memset(flags, 0, (size_t)nt * fld * sizeof(int));
     int used = 1;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
@@ -140,7 +147,7 @@ static opk_status scan_scores(const opk_ctx *ctx, const opk_sk_problem *pb,
 #pragma omp single
         used = all;
 #endif
-        scan_rows(pb, sc, n * (size_t)me / (size_t)all,
+        scan_rows(pb, sc, bmask, n * (size_t)me / (size_t)all,
                   n * (size_t)(me + 1) / (size_t)all, flags + (size_t)me * fld,
                   &res0[(size_t)me * rld]);
     }
@@ -161,7 +168,7 @@ static opk_status scan_scores(const opk_ctx *ctx, const opk_sk_problem *pb,
                             "score in a column of positive mass",
                             res0[(size_t)t * rld].infeasible_row);
     for (size_t j = 0; j < m; j++) {
-        unsigned char ok = 0;
+        int ok = 0;
         for (int t = 0; t < used; t++)
             ok |= flags[(size_t)t * fld + j];
         if (!ok && sc->lb[j] != -INFINITY)
@@ -180,8 +187,8 @@ static opk_status alloc_scratch(const opk_ctx *ctx, size_t n, size_t m,
     const size_t n16 = (n + 15) & ~(size_t)15, m16 = (m + 15) & ~(size_t)15;
     const size_t nt = (size_t)sc->nt;
     sc->part_ld = m16;
-    sc->colscr_ld = m16 + 64;
-    size_t total = 4 * n16 + 3 * m16 + nt * (sc->part_ld + sc->colscr_ld);
+    sc->scr_ld = m16 + 64;
+    size_t total = 4 * n16 + 3 * m16 + nt * (sc->part_ld + sc->scr_ld);
     float *mem = total < SIZE_MAX / sizeof(float)
                      ? opk_alloc(total * sizeof(float))
                      : NULL;
@@ -198,7 +205,7 @@ static opk_status alloc_scratch(const opk_ctx *ctx, size_t n, size_t m,
     sc->g = mem, mem += m16;
     sc->cmax = mem, mem += m16;
     sc->parts = mem, mem += nt * sc->part_ld;
-    sc->colscr = mem;
+    sc->scr = mem;
     return OPK_OK;
 }
 

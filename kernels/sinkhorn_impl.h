@@ -34,8 +34,8 @@ typedef struct opk_sk_scratch {
     float *parts;     /* nt rows of part_ld: per-thread column maxima */
     size_t part_ld;
     float *r;         /* row sums of P for the error */
-    float *colscr;    /* nt rows of colscr_ld: column-pass scratch */
-    size_t colscr_ld;
+    float *scr;       /* nt rows of scr_ld: per-thread scratch of the passes */
+    size_t scr_ld;
     float *fcur;      /* set by the solver: which f is the result */
     void *mem;
 } opk_sk_scratch;
