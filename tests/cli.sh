@@ -64,5 +64,18 @@ expect 1 "needs 2 elements" -- "$opk" run sinkhorn --in S="$work/x.npy" --in a="
 expect 2 "not an integer" -- "$opk" run sinkhorn --in S="$work/x.npy" --max-iter 0
 expect 1 "S[1][0]" -- "$opk" run sinkhorn --in S="$work/x.npy" --beta 1e38
 expect 0 "0 mismatch" -- "$opk" verify --kernel sinkhorn --case 7x300
+# run attention: Q = K = V = x.npy (2x3), and a 2-node graph.
+expect 0 "O  2x3" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --tau 0.5 --out "$work/o.npy"
+[ -s "$work/o.npy" ] && ok || bad "no attention output file"
+printf '%%%%MatrixMarket matrix coordinate pattern symmetric\n2 2 1\n2 1\n' > "$work/g.mtx"
+for nm in softmax sigmoid sinkhorn linear; do
+    expect 0 "hash" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --norm $nm --graph "$work/g.mtx" --lambda-g 0.3 --t 0.5 --K 4
+done
+expect 2 "missing --in V" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy"
+expect 2 "not softmax, sigmoid" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --norm cosine
+expect 2 "--lambda-g needs --graph" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --lambda-g 0.5
+expect 1 "tau" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --tau 2
+expect 1 "missing.mtx" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --graph "$work/missing.mtx"
+expect 0 "0 mismatch" -- "$opk" verify --kernel attention --case graph
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

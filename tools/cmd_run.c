@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "npy.h"
+#include "run_attention.h"
 
 static const char help[] =
     "usage: opk run KERNEL --in NAME=FILE.npy ... [--out FILE.npy] [options]\n"
@@ -23,6 +24,17 @@ static const char help[] =
     "            and column sums b (default 1 and rows/cols); prints the\n"
     "            iterations, the row-marginal error, whether it converged\n"
     "            (tol < 0: 1e-6 * sum(a)), and the hashes of f, g and P\n"
+    "  attention --in Q=FILE --in K=FILE --in V=FILE [--in H=FILE] [--beta B]\n"
+    "            [--norm softmax|sigmoid|sinkhorn|linear] [--tau T] [--iters N]\n"
+    "            [--global-norm] [--graph FILE.mtx [--lambda-g W] [--filter heat]\n"
+    "            [--t TIME] [--K ORDER] [--lmax X]]\n"
+    "            O = (1-T) H + T ((1-W) A V + W G) with A = Normalize(Q K^T\n"
+    "            B / sqrt(d)) (softmax, T = 1, B = 1 by default; N Sinkhorn\n"
+    "            half-steps, 3; linear mode: row norms, or one Frobenius norm\n"
+    "            with --global-norm); H defaults to V; G = exp(-TIME L) V by a\n"
+    "            Chebyshev series of order ORDER (TIME 1, ORDER 10) on the\n"
+    "            symmetric-normalized Laplacian L of the graph's adjacency\n"
+    "            (spectrum in [0, X], X = 2); W = 0.5 by default\n"
     "\n"
     "common options:\n"
     "  --backend B   scalar|avx2|avx512|neon|opencl[:P:D] (default: auto)\n"
@@ -45,6 +57,8 @@ typedef struct run_args {
     long max_iter, check_every;
     int no_plan;
     const char *out_f, *out_g, *out_plan;
+    /* attention */
+    attn_cli attn;
 } run_args;
 
 static const char *input_path(const run_args *a, const char *name)
@@ -218,6 +232,12 @@ done:
     return r;
 }
 
+static int run_attention(const run_args *a, opk_ctx *ctx)
+{
+    return attn_cli_run(&a->attn, ctx, a->nin, a->in_name, a->in_path,
+                        a->beta, a->out);
+}
+
 int cmd_run(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv) || argc < 2)
@@ -227,6 +247,7 @@ int cmd_run(int argc, char **argv)
     a.tol = opk_sinkhorn_opts_default().tol;
     a.max_iter = opk_sinkhorn_opts_default().max_iter;
     a.check_every = opk_sinkhorn_opts_default().check_every;
+    attn_cli_init(&a.attn);
     const char *v;
     for (int i = 2; i < argc; i++) {
         int r;
@@ -287,6 +308,9 @@ int cmd_run(int argc, char **argv)
             if (r < 0)
                 return 2;
             a.out_plan = v;
+        } else if ((r = attn_cli_opt(argc, argv, &i, &a.attn)) != 0) {
+            if (r < 0)
+                return 2;
         } else
             return cli_usage_error("run: unknown option '%s' (see opk run "
                                    "--help)", argv[i]);
@@ -296,6 +320,8 @@ int cmd_run(int argc, char **argv)
         fn = run_softmax;
     else if (!strcmp(a.kernel, "sinkhorn"))
         fn = run_sinkhorn;
+    else if (!strcmp(a.kernel, "attention"))
+        fn = run_attention;
     else
         return cli_usage_error("run: unknown kernel '%s' (see opk run --help)",
                                a.kernel);
