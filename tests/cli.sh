@@ -77,5 +77,12 @@ expect 2 "--lambda-g needs --graph" -- "$opk" run attention --in Q="$work/x.npy"
 expect 1 "tau" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --tau 2
 expect 1 "missing.mtx" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --graph "$work/missing.mtx"
 expect 0 "0 mismatch" -- "$opk" verify --kernel attention --case graph
+# demo: a short depth study, its verdict and the SVG.
+expect 0 "verdict (measured)" -- "$opk" demo --layers 8 --grid 8x8 --svg "$work/demo.svg"
+grep -q "<polyline" "$work/demo.svg" && ok || bad "demo SVG has no curves"
+expect 0 "usage: opk demo" -- "$opk" demo --help
+expect 2 "unknown option '--bogus'" -- "$opk" demo --bogus
+expect 2 "must be in [0, 1]" -- "$opk" demo --tau 2
+expect 2 "is not RxC" -- "$opk" demo --grid 8by8
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -15,6 +15,7 @@ static const char usage[] =
     "  verify   run every golden case on every usable backend; exit 1 on any\n"
     "           hash mismatch or error above its bound\n"
     "  run      run one kernel on .npy files and print the output hash\n"
+    "  demo     depth study: does damped attention keep node states apart?\n"
     "\n"
     "options:\n"
     "  --help, -h     this text; 'opk COMMAND --help' describes a command\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
         return cmd_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "demo"))
+        return cmd_demo(argc - 1, argv + 1);
     fputs(usage, stderr);
     return cli_usage_error("unknown command '%s'", cmd);
 }
