@@ -94,8 +94,9 @@ void opk_attn_pack_blocks(const opk_attn_job *j, size_t b0, size_t b1,
 /* Linear mode (SPEC 3.4): the key-side sums, reduced over all keys in one
  * fixed order. kv: d x dvp (KV_kf), ks: d, vs: dvp. */
 typedef struct opk_attn_linear {
-    const float *rk; /* m inverse norms (row or global) of K */
-    const float *rq; /* n inverse norms of Q */
+    const float *rk; /* m scales of K (global norm), or NULL: the KV kernel
+                      * computes the row scales fl(1 / Sq(dot)) itself */
+    const float *rq; /* n scales of Q */
     float *kv, *ks, *vs;
 } opk_attn_linear;
 /* One Sinkhorn solve (SPEC 3.2), already validated. The generic layer owns
@@ -146,10 +147,11 @@ typedef struct opk_ops {
     void (*attn_row_dots)(const float *x, size_t ld, size_t cols, size_t r0,
                           size_t r1, int inv, float *r);
     /* Adds keys [j0, j1) to rows [k0, k1) of KV and ks, in key order, and
-     * to vs with do_vs. */
+     * to vs with do_vs. Without l->rk, *zero gets the first key in
+     * [j0, j1) of norm zero (SIZE_MAX if none; nothing else promised). */
     void (*attn_linear_kv)(const opk_attn_job *j, const opk_attn_linear *l,
                            size_t k0, size_t k1, size_t j0, size_t j1,
-                           int do_vs);
+                           int do_vs, size_t *zero);
     /* Query rows [r0, r1) of the linear mode, with the mixing. scratch:
      * OPK_ATTN_LINEAR_SCRATCH(d, dvp) floats, 64-byte aligned, private. */
     void (*attn_linear_rows)(const opk_attn_job *j, const opk_attn_linear *l,

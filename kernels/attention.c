@@ -2,6 +2,7 @@
  * SPEC states them, and the key-block packing the SIMD kernels share.
  * Argument checks and orchestration are in attention_entry.c. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lane16.h"
@@ -145,12 +146,23 @@ void opk_attn_row_dots_scalar(const float *x, size_t ld, size_t cols,
 
 void opk_attn_linear_kv_scalar(const opk_attn_job *jb,
                                const opk_attn_linear *ln, size_t k0, size_t k1,
-                               size_t j0, size_t j1, int do_vs)
+                               size_t j0, size_t j1, int do_vs, size_t *zero)
 {
     const size_t dv = jb->dv, dvp = jb->dvp;
+    *zero = SIZE_MAX;
     for (size_t j = j0; j < j1; j++) {
         const float *kj = jb->k + j * jb->ldk, *vj = jb->v + j * jb->ldv;
-        const float r = ln->rk[j];
+        float r;
+        if (ln->rk) {
+            r = ln->rk[j];
+        } else {
+            float dot = 0.0f;
+            for (size_t t = 0; t < jb->d; t++)
+                dot = fmaf(kj[t], kj[t], dot);
+            r = 1.0f / opk_Sq(dot); /* as opk_attn_row_dots_scalar */
+            if (r == INFINITY && *zero == SIZE_MAX)
+                *zero = j;
+        }
         for (size_t t = k0; t < k1; t++) {
             float kh = kj[t] * r;
             float *kv = ln->kv + t * dvp;

@@ -335,10 +335,6 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
     return OPK_OK;
 }
 
-/* Keys per synchronized step of the linear mode's key pass: the threads
- * walk the keys together, so that each chunk comes from memory once. */
-#define LINEAR_CHUNK 32768
-
 /* The first row with r = +inf (a zero norm: 1 / Sq(0)) in [a, b), or
  * SIZE_MAX. */
 static size_t first_zero(const float *r, size_t a, size_t b)
@@ -364,10 +360,14 @@ static int global_scale(float *r, size_t rows)
     return 1;
 }
 
-/* Linear mode: the scales of Q (and of K with the global norm) first, then
- * one pass over the keys for KV, ks and vs (with the row norms of K computed
- * on the way), then one pass over the queries. Every zero-norm check is done
- * before O is written. */
+/* Linear mode in two parallel regions (each a single join: on a busy
+ * machine every barrier can cost a time slice):
+ *   1. the scales of Q (rows split), and KV, ks, vs (rows of KV split; each
+ *      thread walks all keys in order, computing the row scales of K as it
+ *      goes); with the global norm, the dots of Q and K and their sums come
+ *      first;
+ *   2. the query rows (split), which write O.
+ * Every zero-norm check is done before O is written. */
 static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
 {
     const opk_ops *ops = ctx->ops;
@@ -376,13 +376,15 @@ static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
     const size_t n16 = (n + 15) & ~(size_t)15, m16 = (m + 15) & ~(size_t)15;
     const size_t d16 = (d + 15) & ~(size_t)15;
     size_t per = (OPK_ATTN_LINEAR_SCRATCH(d, dvp) + 15) & ~(size_t)15;
-    size_t sums = d * dvp + d16 + dvp, total = sums + n16 + m16 + (size_t)nt * per;
+    size_t sums = d * dvp + d16 + dvp;
+    size_t total = sums + n16 + (global ? m16 : 0) + (size_t)nt * per;
     float *buf = opk_alloc(total * sizeof(float));
     if (!buf)
         return nomem(ctx, "the linear-mode sums", total);
     memset(buf, 0, sums * sizeof(float));
     float *kv = buf, *ks = kv + d * dvp, *vs = ks + d16, *rq = vs + dvp;
-    float *rk = rq + n16, *thr = rk + m16; /* all 64-byte aligned */
+    float *rk = global ? rq + n16 : NULL; /* all 64-byte aligned */
+    float *thr = rq + n16 + (global ? m16 : 0);
     opk_attn_linear ln = {rk, rq, kv, ks, vs};
     size_t zq[64], zk[64]; /* first zero row seen by each thread */
     int used = 1, nz = nt < 64 ? nt : 64, gq = 1, gk = 1;
@@ -392,8 +394,8 @@ static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
     {
         ME_ALL(me, all);
         size_t a, b;
-#pragma omp single
-        used = all;
+        if (me == 0)
+            used = all;
         share(n, me, all, &a, &b);
         if (a < b) {
             ops->attn_row_dots(jb->q, jb->ldq, d, a, b, !global, rq);
@@ -411,22 +413,9 @@ static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
                 gk = global_scale(rk, m);
             }
         }
-        size_t k0, k1;
-        share(d, me, all, &k0, &k1);
-        for (size_t j0 = 0; j0 < m && gq && gk; j0 += LINEAR_CHUNK) {
-            size_t j1 = m - j0 < LINEAR_CHUNK ? m : j0 + LINEAR_CHUNK;
-            if (!global) { /* this chunk's row norms of K, split */
-                share(j1 - j0, me, all, &a, &b);
-                if (a < b) {
-                    ops->attn_row_dots(jb->k, jb->ldk, d, j0 + a, j0 + b, 1, rk);
-                    if (zk[me] == SIZE_MAX)
-                        zk[me] = first_zero(rk, j0 + a, j0 + b);
-                }
-#pragma omp barrier
-            }
-            if (k0 < k1 || me == 0)
-                ops->attn_linear_kv(jb, &ln, k0, k1, j0, j1, me == 0);
-        }
+        share(d, me, all, &a, &b);
+        if ((a < b || me == 0) && gq && gk)
+            ops->attn_linear_kv(jb, &ln, a, b, 0, m, me == 0, &zk[me]);
     }
     size_t bad_q = SIZE_MAX, bad_k = SIZE_MAX;
     for (int t = 0; t < used; t++) {

@@ -99,21 +99,32 @@ ALWAYS_INLINE void kv_rows(float *kv, size_t dvp, const float *kh,
 
 void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
                                    const opk_attn_linear *ln, size_t k0,
-                                   size_t k1, size_t j0, size_t j1, int do_vs)
+                                   size_t k1, size_t j0, size_t j1, int do_vs,
+                                   size_t *zero)
 {
     float kh[KV_J * 16] __attribute__((aligned(64)));
+    float rkb[KV_J] __attribute__((aligned(64)));
     const size_t dv = jb->dv, dvp = jb->dvp, ldk = jb->ldk, ldv = jb->ldv;
-    for (size_t kb = k0; kb < k1; kb += 16) {
-        const size_t kn = k1 - kb < 16 ? k1 - kb : 16;
-        for (size_t jc = j0; jc < j1; jc += KV_J) {
-            const size_t jn = j1 - jc < KV_J ? j1 - jc : KV_J;
+    *zero = SIZE_MAX;
+    for (size_t jc = j0; jc < j1; jc += KV_J) {
+        const size_t jn = j1 - jc < KV_J ? j1 - jc : KV_J;
+        const float *rk = ln->rk ? ln->rk + jc : rkb;
+        if (!ln->rk) { /* this batch's row scales, computed here */
+            ATTN_NAME(opk_attn_row_dots)(jb->k + jc * ldk, ldk, jb->d, 0, jn, 1,
+                                         rkb);
+            for (size_t t = 0; t < jn && *zero == SIZE_MAX; t++)
+                if (rkb[t] == INFINITY)
+                    *zero = jc + t;
+        }
+        for (size_t kb = k0; kb < k1; kb += 16) {
+            const size_t kn = k1 - kb < 16 ? k1 - kb : 16;
             /* k^_jk = fl(k_jk * r_j) for this batch; ks_k += k^_jk. */
             VF ks[16 / VL];
             for (size_t c = 0; c < kn; c += VL)
                 ks[c / VL] = load_part(ln->ks + kb, c, kn);
             for (size_t t = 0; t < jn; t++) {
                 const float *kr = jb->k + (jc + t) * ldk + kb;
-                const VF rj = v_set1(ln->rk[jc + t]);
+                const VF rj = v_set1(rk[t]);
                 for (size_t c = 0; c < kn; c += VL) {
                     VF x = v_mul(load_part(kr, c, kn), rj);
                     v_store(kh + t * 16 + c, x);
@@ -135,14 +146,14 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
                 kv_rows(ln->kv + (kb + r) * dvp, dvp, kh + r, vb, ldv, dv, jn,
                         1);
         }
+        if (do_vs) /* vs_f = seq_j v_jf */
+            for (size_t f = 0; f < dv; f += VL) {
+                VF acc = v_load(ln->vs + f);
+                for (size_t t = 0; t < jn; t++)
+                    acc = v_add(acc, load_part(jb->v + (jc + t) * ldv, f, dv));
+                v_store(ln->vs + f, acc);
+            }
     }
-    if (do_vs) /* vs_f = seq_j v_jf */
-        for (size_t f = 0; f < dv; f += VL) {
-            VF acc = v_load(ln->vs + f);
-            for (size_t j = j0; j < j1; j++)
-                acc = v_add(acc, load_part(jb->v + j * ldv, f, dv));
-            v_store(ln->vs + f, acc);
-        }
 }
 
 /* Rows t0.. (R of them) of a tile of queries, features f0 + F vectors:

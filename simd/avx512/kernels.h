@@ -19,7 +19,7 @@ void opk_attn_row_dots_avx512(const float *x, size_t ld, size_t cols,
                             size_t r0, size_t r1, int inv, float *r);
 void opk_attn_linear_kv_avx512(const opk_attn_job *j, const opk_attn_linear *l,
                             size_t k0, size_t k1, size_t j0, size_t j1,
-                            int do_vs);
+                            int do_vs, size_t *zero);
 void opk_attn_linear_rows_avx512(const opk_attn_job *j,
                               const opk_attn_linear *l, size_t r0, size_t r1,
                               float *scratch);
