@@ -4,6 +4,7 @@
  *   v_zero v_load v_store v_set1 v_fma v_mul v_add v_sub v_div v_E
  *   (v_E is SPEC 1's E; -x is computed as x * -1, exact)
  *   v_load_n(p, n) v_store_n(p, v, n)   first n lanes, nothing else touched
+ *   v_stream(p, v)      a non-temporal store (p aligned to the vector)
  *   block_max(s, n)     NaN-propagating max of s[0..n-1]
  *   block_lane16(e, n)  lane16 of e[0..n-1] (positions from e[0])
  *   ATTN_R  query rows per register block; ATTN_C key vectors per Q.K^T
@@ -19,6 +20,10 @@
  * block (K^T and V, shared by all threads, hot in cache across the tile),
  * the tile's rows in register blocks of ATTN_R. No n x m buffer exists. */
 
+#include <stdint.h>
+
+#include "cache.h"
+
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define NVB (OPK_ATTN_BLOCK / VL) /* vectors per key block */
 
@@ -26,7 +31,7 @@
  * row r at s + r * lds. */
 ALWAYS_INLINE void qk_tile(const float *const *q, const float *kt, size_t d,
                            VF g, float *s, size_t lds, int R, int C,
-                           size_t c0)
+                           size_t c0, int stream)
 {
     VF acc[ATTN_R][ATTN_C];
 #pragma GCC unroll 8
@@ -52,8 +57,12 @@ ALWAYS_INLINE void qk_tile(const float *const *q, const float *kt, size_t d,
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 8
         for (int c = 0; c < C; c++)
-            v_store(s + (size_t)r * lds + (c0 + (size_t)c) * VL,
-                    v_mul(acc[r][c], g));
+            if (stream) /* aligned: lds and s are multiples of 16 floats */
+                v_stream(s + (size_t)r * lds + (c0 + (size_t)c) * VL,
+                         v_mul(acc[r][c], g));
+            else
+                v_store(s + (size_t)r * lds + (c0 + (size_t)c) * VL,
+                        v_mul(acc[r][c], g));
 }
 
 /* o = fl(o * sc), then o = fma(e_j, v_j, o) for j < jn, for R rows (row r
@@ -131,9 +140,9 @@ ALWAYS_INLINE void block_rows(const opk_attn_job *jb, size_t i0, size_t t0,
     const size_t nv = (jn + VL - 1) / VL;
     size_t c = 0;
     for (; c + ATTN_C <= nv; c += ATTN_C)
-        qk_tile(q, kt, jb->d, g, sbuf, OPK_ATTN_BLOCK, R, ATTN_C, c);
+        qk_tile(q, kt, jb->d, g, sbuf, OPK_ATTN_BLOCK, R, ATTN_C, c, 0);
     for (; c < nv; c++)
-        qk_tile(q, kt, jb->d, g, sbuf, OPK_ATTN_BLOCK, R, 1, c);
+        qk_tile(q, kt, jb->d, g, sbuf, OPK_ATTN_BLOCK, R, 1, c, 0);
 
     float sc[ATTN_R], diff[VL];
     int active = 0;
@@ -248,7 +257,7 @@ void ATTN_NAME(opk_attn_fused_rows)(const opk_attn_job *jb, size_t r0,
 
 /* The scores of R rows i0.. for every key block, into s (row stride lds). */
 ALWAYS_INLINE void score_rows(const opk_attn_job *jb, size_t i0, float *s,
-                              size_t lds, int R)
+                              size_t lds, int stream, int R)
 {
     const float *q[ATTN_R];
     for (int r = 0; r < R; r++)
@@ -261,20 +270,30 @@ ALWAYS_INLINE void score_rows(const opk_attn_job *jb, size_t i0, float *s,
         size_t nv = (jn + VL - 1) / VL, c = 0;
         float *sb = s + i0 * lds + b * B;
         for (; c + ATTN_C <= nv; c += ATTN_C)
-            qk_tile(q, kt, jb->d, g, sb, lds, R, ATTN_C, c);
+            qk_tile(q, kt, jb->d, g, sb, lds, R, ATTN_C, c, stream);
         for (; c < nv; c++)
-            qk_tile(q, kt, jb->d, g, sb, lds, R, 1, c);
+            qk_tile(q, kt, jb->d, g, sb, lds, R, 1, c, stream);
     }
 }
 
 void ATTN_NAME(opk_attn_scores)(const opk_attn_job *jb, size_t r0, size_t r1,
                                 float *s, size_t lds)
 {
+    /* S goes to memory when it cannot stay in the cache: no RFO then. */
+    const int stream = lds % 16 == 0 && (uintptr_t)s % 64 == 0 &&
+                       opk_stream_worthwhile(jb->n * lds * sizeof(float));
     size_t i = r0;
+    if (stream) {
+        for (; i + ATTN_R <= r1; i += ATTN_R)
+            score_rows(jb, i, s, lds, 1, ATTN_R);
+        for (; i < r1; i++)
+            score_rows(jb, i, s, lds, 1, 1);
+        _mm_sfence();
+    }
     for (; i + ATTN_R <= r1; i += ATTN_R)
-        score_rows(jb, i, s, lds, ATTN_R);
+        score_rows(jb, i, s, lds, 0, ATTN_R);
     for (; i < r1; i++)
-        score_rows(jb, i, s, lds, 1);
+        score_rows(jb, i, s, lds, 0, 1);
 }
 
 /* B = P V: the fused kernel's P.V with sc = 1 (o * 1 = o, so the chain over

@@ -7,16 +7,11 @@
  *                        from nr on read as +0; nothing past them is read
  *   LIN_R, LIN_F         rows (of KV or of queries) x vectors of features
  *                        per register tile
- *   v_stream(p, v)       a non-temporal store (p aligned to the vector)
  *
  * Bits: every reduction SPEC 3.4 writes over the feature axis k (the row
  * dots, the denominators) is an fma chain over k, so it runs with lanes =
  * rows on a transposed tile; the ones over keys (KV, ks, vs) and the
  * numerators run with lanes = features, in the stated order. */
-
-#include <stdint.h>
-
-#include "cache.h"
 
 #define KV_J 256 /* keys per batch of normalized key rows */
 

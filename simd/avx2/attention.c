@@ -19,6 +19,7 @@ typedef __m256 VF;
 #define v_div _mm256_div_ps
 #define v_E v8_E
 #define v_load_n v8_load_n
+#define v_stream _mm256_stream_ps
 #define v_store_n v8_store_n
 
 static inline float block_max(const float *s, size_t n)
@@ -56,7 +57,6 @@ static inline float block_lane16(const float *e, size_t n)
 #include "../attention_fused.h"
 
 /* ---- linear mode ---- */
-#define v_stream _mm256_stream_ps
 #define v_Sq v8_Sq
 
 /* 8 x nc (nc <= 8) transposed: T[k * 8 + r] = x[r * ld + k]; rows from nr

@@ -18,6 +18,7 @@ typedef __m512 VF;
 #define v_div _mm512_div_ps
 #define v_E v16_E
 #define v_load_n v16_load_n
+#define v_stream _mm512_stream_ps
 #define v_store_n v16_store_n
 
 static inline float block_max(const float *s, size_t n)
@@ -52,7 +53,6 @@ static inline float block_lane16(const float *e, size_t n)
 #include "../attention_fused.h"
 
 /* ---- linear mode ---- */
-#define v_stream _mm512_stream_ps
 #define v_Sq v16_Sq
 
 /* 16 x nc (nc <= 16) transposed: T[k * 16 + r] = x[r * ld + k]; rows from
