@@ -15,49 +15,61 @@
 
 /* ---- scalar reference ---------------------------------------------------- */
 
-/* Features in blocks of CB so the partial sums p stay in registers/L1; each
- * p_if is still one fma chain over the row in stored order. */
-#define CB 16
+/* The SPEC's finishing steps for one (row, column) pair. */
+static inline void finish1(const opk_cheb_step *s, float alpha, float gamma,
+                           float p, float vi, size_t i, size_t f)
+{
+    const float g = gamma * vi;
+    const float a = fmaf(alpha, p, g);
+    float t, y;
+    if (s->w) {
+        const float d = 2.0f * a;
+        t = d - s->w[i * s->ldw + f];
+        y = fmaf(s->c, t, s->y[i * s->ldy + f]);
+    } else {
+        const float y0 = s->c0 * vi;
+        t = a;
+        y = fmaf(s->c, t, y0);
+    }
+    if (s->t)
+        s->t[i * s->ldt + f] = t;
+    s->y[i * s->ldy + f] = y;
+}
+
+/* Features in blocks of CB whose partial sums stay in registers (a full
+ * block has a constant trip count the compiler unrolls); a partial block
+ * runs one column at a time. Each p_if is one fma chain over the row in
+ * stored order either way. */
+#define CB 8
 
 void opk_cheb_rows_scalar(const opk_cheb_job *j, const opk_cheb_step *s,
                           size_t r0, size_t r1)
 {
-    const size_t F = j->F;
-    const float alpha = j->alpha, gamma = j->gamma, c = s->c, c0 = s->c0;
+    const size_t F = j->F, ldv = s->ldv;
+    const float alpha = j->alpha, gamma = j->gamma;
+    const int32_t *col = j->col_idx;
+    const float *val = j->val, *v = s->v;
     for (size_t i = r0; i < r1; i++) {
         const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
-        const float *vi = s->v + i * s->ldv;
-        const float *wi = s->w ? s->w + i * s->ldw : NULL;
-        float *ti = s->t ? s->t + i * s->ldt : NULL;
-        float *yi = s->y + i * s->ldy;
-        for (size_t f0 = 0; f0 < F; f0 += CB) {
-            const size_t nf = F - f0 < CB ? F - f0 : CB;
+        size_t f0 = 0;
+        for (; f0 + CB <= F; f0 += CB) {
             float p[CB];
-            for (size_t f = 0; f < nf; f++)
+            for (size_t f = 0; f < CB; f++)
                 p[f] = 0.0f;
             for (int64_t q = q0; q < q1; q++) {
-                const float a = j->val[q];
-                const float *vr = s->v + (size_t)j->col_idx[q] * s->ldv + f0;
-                for (size_t f = 0; f < nf; f++)
+                const float a = val[q];
+                const float *vr = v + (size_t)col[q] * ldv + f0;
+                for (size_t f = 0; f < CB; f++)
                     p[f] = fmaf(a, vr[f], p[f]);
             }
-            for (size_t f = f0; f < f0 + nf; f++) {
-                const float g = gamma * vi[f];
-                const float a = fmaf(alpha, p[f - f0], g);
-                float t, y;
-                if (wi) {
-                    const float d = 2.0f * a;
-                    t = d - wi[f];
-                    y = fmaf(c, t, yi[f]);
-                } else {
-                    const float y0 = c0 * vi[f];
-                    t = a;
-                    y = fmaf(c, t, y0);
-                }
-                if (ti)
-                    ti[f] = t;
-                yi[f] = y;
-            }
+            for (size_t f = 0; f < CB; f++)
+                finish1(s, alpha, gamma, p[f], v[i * ldv + f0 + f], i, f0 + f);
+        }
+        for (size_t f = f0; f < F; f++) {
+            float p = 0.0f;
+            for (int64_t q = q0; q < q1; q++)
+                p = fmaf(val[q], v[(size_t)col[q] * ldv + f], p);
+            finish1(s, alpha, gamma, p, v[i * ldv + f], i, f);
         }
     }
 }
