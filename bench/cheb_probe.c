@@ -2,15 +2,20 @@
  * reference measured in the same run (not a test; `opk bench` is the real
  * benchmark). Build: cmake --build build --target cheb_probe. Usage:
  *   cheb_probe [-r reps] [-g rows,cols,extra] [-K K] [-f 1,16,64]
- *              [-b scalar,avx2,avx512] [-t 1,2]
+ *              [-b scalar,avx2,avx512] [-t 1,2] [-S]
+ * X and Y are backed by transparent huge pages (as opk_cheb does for its
+ * own blocks: random row reads of a large X otherwise miss the TLB); -S
+ * keeps them on small pages.
  * Default graph (issue 5): opk_graph_grid(1000, 1000, 3000000, 7), its
  * symmetric normalized Laplacian, K = 20. Bytes per order (issue 5):
  * nnz*8 + rows*8 + 3*n*F*4. Prints medians (and min) of reps runs and the
  * ratio to the triad of the same thread count and of 2 threads. */
+#define _DEFAULT_SOURCE /* madvise */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "opk.h"
@@ -26,6 +31,19 @@ static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+static float *alloc_floats(size_t n, int huge)
+{
+    size_t bytes = (n * sizeof(float) + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+    float *p = aligned_alloc(2u << 20, bytes);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    if (huge)
+        madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
 }
 
 /* Triad GB/s with nt threads (median of reps), 3 x 96 MiB. */
@@ -68,7 +86,7 @@ int main(int argc, char **argv)
 {
     const char *backs = "scalar,avx2,avx512", *thr = "1,2", *fs = "1,16,64";
     size_t gr = 1000, gc = 1000, ge = 3000000, K = 20;
-    int reps = 5;
+    int reps = 5, huge = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-g") && i + 1 < argc)
@@ -77,6 +95,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-f") && i + 1 < argc) fs = argv[++i];
         else if (!strcmp(argv[i], "-b") && i + 1 < argc) backs = argv[++i];
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) thr = argv[++i];
+        else if (!strcmp(argv[i], "-S")) huge = 0;
         else {
             fprintf(stderr, "usage: see the comment at the top of %s\n", __FILE__);
             return 2;
@@ -103,8 +122,9 @@ int main(int argc, char **argv)
     }
     if (!tri[2])
         tri[2] = triad(2, reps);
-    printf("graph grid %zux%zu + %zu extra: n %zu, nnz %lld; K %zu\ntriad GB/s:",
-           gr, gc, ge, n, (long long)L.nnz, K);
+    printf("graph grid %zux%zu + %zu extra: n %zu, nnz %lld; K %zu; X, Y on %s "
+           "pages\ntriad GB/s:",
+           gr, gc, ge, n, (long long)L.nnz, K, huge ? "huge" : "small");
     for (int k = 1; k <= 8; k++)
         if (tri[k])
             printf("  %d thr %.2f", k, tri[k]);
@@ -114,9 +134,7 @@ int main(int argc, char **argv)
     opk_fill(3, -1.0f, 0.5f, (opk_mat){c, 1, K + 1, K + 1});
     for (int f = 0; f < nf; f++) {
         size_t F = (size_t)atoi(ff[f]);
-        float *x = malloc(n * F * 4), *y = malloc(n * F * 4);
-        if (!x || !y)
-            return 1;
+        float *x = alloc_floats(n * F, huge), *y = alloc_floats(n * F, huge);
         opk_fill(1, -1.0f, 2.0f, (opk_mat){x, n, F, F});
         memset(y, 0, n * F * 4);
         double bytes = (double)K * ((double)L.nnz * 8 + (double)n * 8 +
