@@ -1,5 +1,5 @@
 /* AVX2 Chebyshev order (SPEC 3.3), bit-identical to the scalar reference:
- * lanes are feature columns, G rows interleaved (see simd/cheb_simd.h for
+ * lanes are feature columns, rows one after another (see simd/cheb_simd.h for
  * the layout and why not gathers). Tails use vmaskmov loads and stores,
  * which neither read nor write the masked-off lanes. */
 #include "../cheb_simd.h"
@@ -46,57 +46,52 @@ AI void step(const opk_cheb_job *j, const opk_cheb_step *s, const float *vb,
                                 p[NV - 1]);
 }
 
-AI void block(const opk_cheb_job *j, const opk_cheb_step *s, const fin *k,
-              size_t i, const int G, size_t f0, const int NV, __m256i ml,
-              int64_t nnz)
+/* Row i, columns f0 .. f0 + 8 NV (the last vector masked by ml). Rows
+ * go one after another: interleaving several rows' chains wins in cache
+ * but lost 30-50% on the large graphs (random v rows from memory), where
+ * what counts is that the prefetch distance is measured in stored
+ * entries. */
+AI void row(const opk_cheb_job *j, const opk_cheb_step *s, const fin *k,
+            size_t i, size_t f0, const int NV, __m256i ml, int64_t nnz)
 {
-    __m256 p[8][4];
-    int64_t q0[8], q1[8], m = INT64_MAX;
-    for (int g = 0; g < G; g++) {
-        for (int u = 0; u < NV; u++)
-            p[g][u] = _mm256_setzero_ps();
-        q0[g] = j->row_ptr[i + (size_t)g];
-        q1[g] = j->row_ptr[i + (size_t)g + 1];
-        m = q1[g] - q0[g] < m ? q1[g] - q0[g] : m;
-    }
+    __m256 p[4];
+    for (int u = 0; u < NV; u++)
+        p[u] = _mm256_setzero_ps();
+    const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
+    if (f0 == 0)
+        opk_cheb_stream(j, q0, q1, nnz);
     const float *vb = s->v + f0;
-    for (int64_t e = 0; e < m; e++) /* G independent chains */
-        for (int g = 0; g < G; g++)
-            step(j, s, vb, q0[g] + e, NV, ml, nnz, p[g]);
-    for (int g = 0; g < G; g++)
-        for (int64_t q = q0[g] + m; q < q1[g]; q++)
-            step(j, s, vb, q, NV, ml, nnz, p[g]);
+    for (int64_t q = q0; q < q1; q++)
+        step(j, s, vb, q, NV, ml, nnz, p);
     const int has_w = s->w != NULL;
     const __m256i all = _mm256_set1_epi32(-1);
-    for (int g = 0; g < G; g++) {
-        const size_t r = i + (size_t)g;
-        for (int u = 0; u < NV; u++) {
-            const __m256i mk = u == NV - 1 ? ml : all;
-            const size_t f = f0 + 8 * (size_t)u;
-            float *yr = s->y + r * s->ldy + f;
-            __m256 vi = _mm256_maskload_ps(s->v + r * s->ldv + f, mk);
-            __m256 wi = has_w ? _mm256_maskload_ps(s->w + r * s->ldw + f, mk)
-                              : _mm256_setzero_ps();
-            __m256 yi = has_w ? _mm256_maskload_ps(yr, mk) : _mm256_setzero_ps();
-            __m256 t, y;
-            finish(k, p[g][u], vi, wi, yi, has_w, &t, &y);
-            if (s->t)
-                _mm256_maskstore_ps(s->t + r * s->ldt + f, mk, t);
-            _mm256_maskstore_ps(yr, mk, y);
-        }
+    for (int u = 0; u < NV; u++) {
+        const __m256i mk = u == NV - 1 ? ml : all;
+        const size_t f = f0 + 8 * (size_t)u;
+        float *yr = s->y + i * s->ldy + f;
+        __m256 vi = _mm256_maskload_ps(s->v + i * s->ldv + f, mk);
+        __m256 wi = has_w ? _mm256_maskload_ps(s->w + i * s->ldw + f, mk)
+                          : _mm256_setzero_ps();
+        __m256 yi = has_w ? _mm256_maskload_ps(yr, mk) : _mm256_setzero_ps();
+        __m256 t, y;
+        finish(k, p[u], vi, wi, yi, has_w, &t, &y);
+        if (s->t)
+            _mm256_maskstore_ps(s->t + i * s->ldt + f, mk, t);
+        _mm256_maskstore_ps(yr, mk, y);
     }
 }
 
-/* G * NV accumulators stay within the 16 ymm registers. */
-AI void rows(const opk_cheb_job *j, const opk_cheb_step *s, const fin *k,
-             size_t r0, size_t r1, const int G, size_t f0, const int NV,
-             __m256i ml, int64_t nnz)
+static void rows(const opk_cheb_job *j, const opk_cheb_step *s, const fin *k,
+                 size_t r0, size_t r1, size_t f0, int nv, __m256i ml,
+                 int64_t nnz)
 {
-    size_t i = r0;
-    for (; i + (size_t)G <= r1; i += (size_t)G)
-        block(j, s, k, i, G, f0, NV, ml, nnz);
-    for (; i < r1; i++)
-        block(j, s, k, i, 1, f0, NV, ml, nnz);
+    for (size_t i = r0; i < r1; i++)
+        switch (nv) {
+        case 4: row(j, s, k, i, f0, 4, ml, nnz); break;
+        case 3: row(j, s, k, i, f0, 3, ml, nnz); break;
+        case 2: row(j, s, k, i, f0, 2, ml, nnz); break;
+        default: row(j, s, k, i, f0, 1, ml, nnz); break;
+        }
 }
 
 void opk_cheb_rows_avx2(const opk_cheb_job *j, const opk_cheb_step *s,
@@ -114,11 +109,6 @@ void opk_cheb_rows_avx2(const opk_cheb_job *j, const opk_cheb_step *s,
         const size_t w = F - f0 < 32 ? F - f0 : 32;
         const int nv = (int)((w + 7) / 8);
         const __m256i ml = v8_mask_n(w - 8 * (size_t)(nv - 1));
-        switch (nv) {
-        case 4: rows(j, s, &k, r0, r1, 2, f0, 4, ml, nnz); break;
-        case 3: rows(j, s, &k, r0, r1, 2, f0, 3, ml, nnz); break;
-        case 2: rows(j, s, &k, r0, r1, 4, f0, 2, ml, nnz); break;
-        default: rows(j, s, &k, r0, r1, 8, f0, 1, ml, nnz); break;
-        }
+        rows(j, s, &k, r0, r1, f0, nv, ml, nnz);
     }
 }
