@@ -1,8 +1,10 @@
 /* Chebyshev propagation (SPEC 3.3): argument checks, the order loop with
  * rows split across threads by nonzeros, and the scalar reference. */
+#define _DEFAULT_SOURCE /* madvise */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../dispatch/ctx.h"
 #include "common.h"
@@ -15,49 +17,61 @@
 
 /* ---- scalar reference ---------------------------------------------------- */
 
-/* Features in blocks of CB so the partial sums p stay in registers/L1; each
- * p_if is still one fma chain over the row in stored order. */
-#define CB 16
+/* The SPEC's finishing steps for one (row, column) pair. */
+static inline void finish1(const opk_cheb_step *s, float alpha, float gamma,
+                           float p, float vi, size_t i, size_t f)
+{
+    const float g = gamma * vi;
+    const float a = fmaf(alpha, p, g);
+    float t, y;
+    if (s->w) {
+        const float d = 2.0f * a;
+        t = d - s->w[i * s->ldw + f];
+        y = fmaf(s->c, t, s->y[i * s->ldy + f]);
+    } else {
+        const float y0 = s->c0 * vi;
+        t = a;
+        y = fmaf(s->c, t, y0);
+    }
+    if (s->t)
+        s->t[i * s->ldt + f] = t;
+    s->y[i * s->ldy + f] = y;
+}
+
+/* Features in blocks of CB whose partial sums stay in registers (a full
+ * block has a constant trip count the compiler unrolls); a partial block
+ * runs one column at a time. Each p_if is one fma chain over the row in
+ * stored order either way. */
+#define CB 8
 
 void opk_cheb_rows_scalar(const opk_cheb_job *j, const opk_cheb_step *s,
                           size_t r0, size_t r1)
 {
-    const size_t F = j->F;
-    const float alpha = j->alpha, gamma = j->gamma, c = s->c, c0 = s->c0;
+    const size_t F = j->F, ldv = s->ldv;
+    const float alpha = j->alpha, gamma = j->gamma;
+    const int32_t *col = j->col_idx;
+    const float *val = j->val, *v = s->v;
     for (size_t i = r0; i < r1; i++) {
         const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
-        const float *vi = s->v + i * s->ldv;
-        const float *wi = s->w ? s->w + i * s->ldw : NULL;
-        float *ti = s->t ? s->t + i * s->ldt : NULL;
-        float *yi = s->y + i * s->ldy;
-        for (size_t f0 = 0; f0 < F; f0 += CB) {
-            const size_t nf = F - f0 < CB ? F - f0 : CB;
+        size_t f0 = 0;
+        for (; f0 + CB <= F; f0 += CB) {
             float p[CB];
-            for (size_t f = 0; f < nf; f++)
+            for (size_t f = 0; f < CB; f++)
                 p[f] = 0.0f;
             for (int64_t q = q0; q < q1; q++) {
-                const float a = j->val[q];
-                const float *vr = s->v + (size_t)j->col_idx[q] * s->ldv + f0;
-                for (size_t f = 0; f < nf; f++)
+                const float a = val[q];
+                const float *vr = v + (size_t)col[q] * ldv + f0;
+                for (size_t f = 0; f < CB; f++)
                     p[f] = fmaf(a, vr[f], p[f]);
             }
-            for (size_t f = f0; f < f0 + nf; f++) {
-                const float g = gamma * vi[f];
-                const float a = fmaf(alpha, p[f - f0], g);
-                float t, y;
-                if (wi) {
-                    const float d = 2.0f * a;
-                    t = d - wi[f];
-                    y = fmaf(c, t, yi[f]);
-                } else {
-                    const float y0 = c0 * vi[f];
-                    t = a;
-                    y = fmaf(c, t, y0);
-                }
-                if (ti)
-                    ti[f] = t;
-                yi[f] = y;
-            }
+            for (size_t f = 0; f < CB; f++)
+                finish1(s, alpha, gamma, p[f], v[i * ldv + f0 + f], i, f0 + f);
+        }
+        for (size_t f = f0; f < F; f++) {
+            float p = 0.0f;
+            for (int64_t q = q0; q < q1; q++)
+                p = fmaf(val[q], v[(size_t)col[q] * ldv + f], p);
+            finish1(s, alpha, gamma, p, v[i * ldv + f], i, f);
         }
     }
 }
@@ -70,6 +84,25 @@ static opk_span span_of(const void *p, int64_t count, size_t size)
     if (p && count > 0)
         s.hi += (size_t)count * size; /* checked not to wrap by opk_check_csr */
     return s;
+}
+
+/* The T blocks are read at random rows (one per stored entry): with 4 KiB
+ * pages nearly every such read of a large block also misses the TLB, and a
+ * page walk under virtualization costs more than the read. Large blocks
+ * therefore ask for transparent huge pages (where the kernel offers them;
+ * elsewhere this is plain aligned memory). */
+static float *alloc_blocks(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 2 * huge)
+        return opk_alloc(bytes);
+    size_t n = (bytes + huge - 1) & ~(huge - 1);
+    float *p = n < bytes ? NULL : aligned_alloc(huge, n);
+#ifdef MADV_HUGEPAGE
+    if (p)
+        madvise(p, n, MADV_HUGEPAGE);
+#endif
+    return p;
 }
 
 /* First row of thread t of nt: rows are weighted by entries + 1, so a few
@@ -168,7 +201,7 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
     if (nblk) {
         if (__builtin_mul_overflow(n, F, &blk) ||
             __builtin_mul_overflow(blk, nblk * sizeof(float), &blk) ||
-            !(buf = opk_alloc(blk))) {
+            !(buf = alloc_blocks(blk))) {
             free(cc);
             return opk_fail(ctx, OPK_ERR_NOMEM,
                             "cheb: cannot allocate %zu blocks of %zu x %zu "
@@ -218,7 +251,7 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
             }
         }
     }
-    opk_free(buf);
+    free(buf); /* opk_alloc and alloc_blocks memory alike */
     free(cc);
     return OPK_OK;
 }

@@ -1,51 +1,97 @@
 /* Decisions shared by the AVX2 and AVX-512 Chebyshev kernels (no
  * intrinsics here). Both keep SPEC 3.3's order exactly: p_if is one fma
- * chain over row i's entries in stored order, whatever runs in the lanes.
+ * chain over row i's entries in stored order.
  *
- * F < 8: lanes are rows. A group of W consecutive rows advances one stored
- * entry per step, each lane gathering its own row's column, value and
- * v[col][f]; lanes whose row has ended are masked (their p is kept
- * exactly, so -0 stays -0). A row much longer than its thread's average
- * (a hub of a power-law graph) would idle the other W-1 lanes for its
- * whole length: such rows leave the group and run through the scalar
- * reference (the same chain, so the same bits).
- * F >= 8: lanes are feature columns; rows one after another, entries in
- * stored order, v rows prefetched a few entries ahead (random columns
- * defeat the hardware prefetcher). */
+ * Layout: lanes are feature columns (a masked vector when F is not a
+ * multiple of the width; plain scalar fmas when F = 1), rows one after
+ * another. What bounds a large graph is memory: the rows of v that random
+ * columns point to (one per stored entry) and the column/value streams.
+ * So v rows are prefetched OPK_CHEB_PREFETCH stored entries ahead (random
+ * columns defeat the hardware prefetcher), and the column/value lines
+ * OPK_CHEB_STREAM entries ahead, non-temporally.
+ *
+ * Measured alternatives (AMD EPYC, AVX-512, this project's 2-core VM):
+ * - lanes = rows with hardware gathers (SELL-C-sigma without a
+ *   conversion), the first version (git history): a 16-lane vpgatherdd
+ *   costs about 20 ns here, 1.2 ns per element, and the kernel needs three
+ *   per step (column, value, v[col]): 2.7 ns per stored entry for F = 1 in
+ *   cache against about 1 ns with plain loads. A SELL conversion kept in a
+ *   handle would still gather v[col] at 1.2 ns per entry.
+ * - G rows interleaved (G independent fma chains): 20% faster in cache,
+ *   30-50% slower on the 1M-node graph, where the prefetch distance is
+ *   what matters. */
 #ifndef OPK_SIMD_CHEB_H
 #define OPK_SIMD_CHEB_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "../dispatch/backend.h"
 
-/* Rows longer than this leave the lane groups (see above). */
-static inline int64_t opk_cheb_long_row(const opk_cheb_job *j, size_t r0,
-                                        size_t r1)
+/* Stored entries ahead whose column and value lines are prefetched
+ * non-temporally: they are read once per order, and on this machine's
+ * victim-filled L3 a plain stream of them would evict the v rows that the
+ * random columns keep coming back to. */
+#ifndef OPK_CHEB_STREAM
+#define OPK_CHEB_STREAM 512
+#endif
+
+/* Prefetches (non-temporal) the column and value lines of stored entries
+ * [a, b) + OPK_CHEB_STREAM, clamped to nnz: the rows a few ahead, each
+ * line once or twice. */
+static inline void opk_cheb_stream(const opk_cheb_job *j, int64_t a, int64_t b,
+                                   int64_t nnz)
 {
-    int64_t avg = (j->row_ptr[r1] - j->row_ptr[r0]) / (int64_t)(r1 - r0);
-    int64_t t = 4 * avg;
-    return t > 64 ? t : 64;
+    if (!OPK_CHEB_STREAM)
+        return;
+    a += OPK_CHEB_STREAM, b += OPK_CHEB_STREAM;
+    b = b < nnz ? b : nnz;
+    for (int64_t q = a & ~(int64_t)15; q < b; q += 16) {
+        __builtin_prefetch(j->col_idx + q, 0, 0);
+        __builtin_prefetch(j->val + q, 0, 0);
+    }
 }
 
-/* Whether every gather index of the lane-per-row path fits in int32:
- * col * ldv + f for v, lane * ld + f for v, w, t, y rows of a group, and
- * the entry offsets inside a group (checked per group). */
-static inline int opk_cheb_lanes_fit(const opk_cheb_job *j,
-                                     const opk_cheb_step *s)
-{
-    const uint64_t lim = INT32_MAX;
-    uint64_t ld = s->ldv;
-    if (s->w && s->ldw > ld)
-        ld = s->ldw;
-    if (s->t && s->ldt > ld)
-        ld = s->ldt;
-    if (s->ldy > ld)
-        ld = s->ldy;
-    return ld <= (lim >> 5) && (uint64_t)(j->n - 1) * s->ldv + j->F <= lim;
-}
+/* Stored entries ahead whose v row is prefetched. */
+#ifndef OPK_CHEB_PREFETCH
+#define OPK_CHEB_PREFETCH 32
+#endif
 
-/* Entries ahead of the current one whose v row is prefetched. */
-#define OPK_CHEB_PREFETCH 24
+/* F = 1: one scalar fma chain per row (compiled in each ISA's files,
+ * with -mfma), with the prefetches above. */
+static inline void opk_cheb_rows_f1(const opk_cheb_job *j,
+                                    const opk_cheb_step *s, size_t r0,
+                                    size_t r1)
+{
+    const int32_t *col = j->col_idx;
+    const float *val = j->val, *v = s->v;
+    const size_t ldv = s->ldv;
+    const int64_t nnz = j->row_ptr[j->n];
+    for (size_t i = r0; i < r1; i++) {
+        const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
+        opk_cheb_stream(j, q0, q1, nnz);
+        float p = 0.0f;
+        for (int64_t q = q0; q < q1; q++) {
+            if (q + OPK_CHEB_PREFETCH < nnz)
+                __builtin_prefetch(v + (size_t)col[q + OPK_CHEB_PREFETCH] * ldv);
+            p = fmaf(val[q], v[(size_t)col[q] * ldv], p);
+        }
+        const float vi = v[i * ldv], gv = j->gamma * vi;
+        const float b = fmaf(j->alpha, p, gv);
+        float t, y;
+        if (s->w) {
+            const float d = 2.0f * b;
+            t = d - s->w[i * s->ldw];
+            y = fmaf(s->c, t, s->y[i * s->ldy]);
+        } else {
+            const float y0 = s->c0 * vi;
+            t = b;
+            y = fmaf(s->c, t, y0);
+        }
+        if (s->t)
+            s->t[i * s->ldt] = t;
+        s->y[i * s->ldy] = y;
+    }
+}
 
 #endif

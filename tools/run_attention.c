@@ -1,6 +1,7 @@
 /* `opk run attention`: Q, K, V (and H) from .npy files, the normalization,
- * damping and an optional heat-filtered graph term from a Matrix Market
- * adjacency (L = symmetric-normalized Laplacian, spectrum in [0, 2]). */
+ * damping and an optional filtered graph term from a Matrix Market
+ * adjacency, with the graph options of `opk run cheb` (Laplacian kind,
+ * filter, coefficients on [0, lmax], lmax estimated unless given). */
 #include "run_attention.h"
 
 #include <stdio.h>
@@ -17,9 +18,6 @@ void attn_cli_init(attn_cli *c)
     c->norm = "softmax";
     c->tau = 1.0f;
     c->iters = 3;
-    c->t = 1.0f;
-    c->K = 10;
-    c->filter = "heat";
     c->lambda_g = 0.5f;
 }
 
@@ -35,21 +33,9 @@ int attn_cli_opt(int argc, char **argv, int *i, attn_cli *c)
         return r < 0 || cli_parse_int("--iters", v, 1, 1000000, &c->iters) ? -1 : 1;
     if (cli_flag(argv, *i, "--global-norm"))
         return c->global = 1, 1;
-    if ((r = cli_opt(argc, argv, i, "--graph", &v)) != 0)
-        return r < 0 ? -1 : (c->graph = v, 1);
     if ((r = cli_opt(argc, argv, i, "--lambda-g", &v)) != 0) {
         c->have_lambda_g = 1;
         return r < 0 || cli_parse_float("--lambda-g", v, &c->lambda_g) ? -1 : 1;
-    }
-    if ((r = cli_opt(argc, argv, i, "--filter", &v)) != 0)
-        return r < 0 ? -1 : (c->filter = v, 1);
-    if ((r = cli_opt(argc, argv, i, "--t", &v)) != 0)
-        return r < 0 || cli_parse_float("--t", v, &c->t) ? -1 : 1;
-    if ((r = cli_opt(argc, argv, i, "--K", &v)) != 0)
-        return r < 0 || cli_parse_int("--K", v, 0, 100000, &c->K) ? -1 : 1;
-    if ((r = cli_opt(argc, argv, i, "--lmax", &v)) != 0) {
-        c->have_lmax = 1;
-        return r < 0 || cli_parse_float("--lmax", v, &c->lmax) ? -1 : 1;
     }
     return 0;
 }
@@ -63,9 +49,56 @@ static const char *path_of(int nin, const char *const *name,
     return NULL;
 }
 
-int attn_cli_run(const attn_cli *c, opk_ctx *ctx, int nin,
-                 const char *const *in_name, const char *const *in_path,
-                 float beta, const char *out)
+static int pick(const char *opt, const char *v, const char *const *names,
+                int *out)
+{
+    for (int k = 0; names[k]; k++)
+        if (!strcmp(v, names[k]))
+            return *out = k, 0;
+    return cli_usage_error("%s: unknown value '%s'", opt, v);
+}
+
+/* L, lmax and the coefficients from the graph options (as run cheb). */
+static int graph_term(const attn_graph_cli *g, opk_ctx *ctx, opk_csr *L,
+                      opk_attention_opts *op, float **coef)
+{
+    static const char *const laps[] = {"comb", "sym", "rw", NULL};
+    static const char *const filters[] = {"heat", "lowpass", NULL};
+    static const char *const dampings[] = {"none", "jackson", "lanczos", NULL};
+    int lap = 0, filt = 0, damp = 0;
+    if (pick("--laplacian", g->laplacian, laps, &lap) ||
+        pick("--filter", g->filter, filters, &filt) ||
+        pick("--damping", g->damping, dampings, &damp))
+        return 2;
+    opk_csr A = {0, 0, 0, NULL, NULL, NULL};
+    int r = 0;
+    float lmax = g->lmax;
+    if (opk_mtx_read(g->graph, &A) ||
+        opk_laplacian(A, (opk_laplacian_kind)lap, L))
+        r = cli_error("run attention: --graph: %s", opk_ctx_last_error(NULL));
+    else if (!g->has_lmax && opk_lmax(ctx, *L, &lmax))
+        r = cli_error("run attention: lmax: %s", opk_ctx_last_error(ctx));
+    else if (!(*coef = malloc(((size_t)g->K + 1) * sizeof(float))))
+        r = cli_error("run attention: out of memory");
+    else if (opk_cheb_coeffs((opk_filter)filt,
+                             filt == OPK_FILTER_HEAT ? g->t
+                             : g->has_cutoff         ? g->cutoff
+                                                     : lmax / 4.0f,
+                             (size_t)g->K, 0.0f, lmax, (opk_damping)damp,
+                             *coef))
+        r = cli_error("run attention: %s", opk_ctx_last_error(NULL));
+    opk_csr_free(&A);
+    op->graph = L;
+    op->lmin = 0.0f;
+    op->lmax = lmax;
+    op->cheb_c = *coef;
+    op->cheb_K = (int)g->K;
+    return r;
+}
+
+int attn_cli_run(const attn_cli *c, const attn_graph_cli *gc, opk_ctx *ctx,
+                 int nin, const char *const *in_name,
+                 const char *const *in_path, float beta, const char *out)
 {
     static const char *const names[] = {"Q", "K", "V", "H"};
     for (int i = 0; i < nin; i++) {
@@ -84,9 +117,7 @@ int attn_cli_run(const attn_cli *c, opk_ctx *ctx, int nin,
     if (golden_parse_norm(c->norm, &op.norm))
         return cli_usage_error("--norm: '%s' is not softmax, sigmoid, "
                                "sinkhorn or linear", c->norm);
-    if (strcmp(c->filter, "heat"))
-        return cli_usage_error("--filter: '%s' is not heat", c->filter);
-    if (!c->graph && c->have_lambda_g)
+    if (!gc->graph && c->have_lambda_g)
         return cli_usage_error("--lambda-g needs --graph");
     op.beta = beta;
     op.tau = c->tau;
@@ -100,26 +131,11 @@ int attn_cli_run(const attn_cli *c, opk_ctx *ctx, int nin,
         if (p && npy_read(p, &x[k], err, sizeof err))
             r = cli_error("run attention: --in %s: %s", names[k], err);
     }
-    opk_csr A = {0}, L = {0};
+    opk_csr L = {0, 0, 0, NULL, NULL, NULL};
     float *coef = NULL, *o = NULL;
-    if (!r && c->graph) {
-        if (opk_mtx_read(c->graph, &A) ||
-            opk_laplacian(A, OPK_LAPLACIAN_SYMMETRIC, &L)) {
-            r = cli_error("run attention: --graph: %s", opk_ctx_last_error(NULL));
-        } else {
-            op.graph = &L;
-            op.lmin = 0.0f;
-            op.lmax = c->have_lmax ? c->lmax : 2.0f; /* bound of sym. norm. */
-            op.cheb_K = (int)c->K;
-            op.lambda_g = c->lambda_g;
-            coef = malloc(((size_t)c->K + 1) * sizeof(float));
-            if (!coef || opk_cheb_coeffs(OPK_FILTER_HEAT, c->t, (size_t)c->K,
-                                         op.lmin, op.lmax, OPK_DAMPING_NONE,
-                                         coef))
-                r = cli_error("run attention: heat filter: %s",
-                              coef ? opk_ctx_last_error(NULL) : "out of memory");
-            op.cheb_c = coef;
-        }
+    if (!r && gc->graph) {
+        r = graph_term(gc, ctx, &L, &op, &coef);
+        op.lambda_g = c->lambda_g;
     }
     if (!r) {
         const size_t n = x[0].rows, dv = x[2].cols;
@@ -145,7 +161,7 @@ int attn_cli_run(const attn_cli *c, opk_ctx *ctx, int nin,
         }
     }
     free(o), free(coef);
-    opk_csr_free(&A), opk_csr_free(&L);
+    opk_csr_free(&L);
     for (int k = 0; k < 4; k++)
         npy_free(&x[k]);
     return r;
