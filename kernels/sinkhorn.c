@@ -2,14 +2,14 @@
  * drives any backend's passes (argument checks are in sinkhorn_check.c).
  *
  * Passes over S per iteration: 2.
- *   row pass    (rows split across threads): M_i, the lane16 sum and the new
+ *   row pass    (blocks of rows shared out to threads): M_i, the lane16 sum and the new
  *               f_i, then, while the row is in cache, the column maxima of
  *               fl(t_ij + f_i) that the column update needs (max ignores
  *               order, so per-thread partial maxima are merged afterwards);
  *               after a check iteration the same pass also computes the row
  *               sums of P for the error (old f, current g).
- *   column pass (columns split across threads, rows streamed in ascending
- *               order, so each column's sum is seq): g_j.
+ *   column pass (blocks of columns shared out to threads, rows streamed in
+ *               ascending order, so each column's sum is seq): g_j.
  * Plus one validation pass before the first iteration and, at the end, one
  * row pass for the error (when max_iter is reached) or for P (when asked
  * for after convergence). The error of iteration k is thus computed in the
@@ -117,21 +117,47 @@ void opk_sinkhorn_cols_scalar(const opk_sinkhorn_job *jb, size_t c0,
 
 /* ---- the solver ------------------------------------------------------------- */
 
-/* Threads' shares: rows [*r0, *r1) and columns [*c0, *c1) (whole units of
- * OPK_COL_ALIGN). Only the split depends on the thread count, never a
- * result. */
-static void shares(size_t n, size_t m, int me, int all, size_t *r0,
-                   size_t *r1, size_t *c0, size_t *c1)
+/* Work is handed out in blocks, dynamically: a row belongs to whichever
+ * thread takes its block (its partial column maxima merge in any order), a
+ * column's whole sum is made by the thread that takes its block, so no
+ * result depends on the assignment, and a thread slowed down by others on
+ * a shared machine just takes fewer row blocks.
+ *
+ * The column pass must stream the rows top down (seq sums); the row pass
+ * takes its blocks bottom up, so that each pass starts on the rows the
+ * previous one read last, still in the last-level cache when S does not fit
+ * (measured: ~8% less time per iteration at 4096 x 4096 on one thread). For
+ * the same reason each thread's columns form one block: narrower column
+ * strips would leave the last strip, not the last rows, in cache. */
+typedef struct blocks {
+    size_t n, m, rows_per, cols_per; /* cols_per: a multiple of 16 */
+    size_t nr, nc;                   /* block counts */
+} blocks;
+
+static blocks make_blocks(size_t n, size_t m, int nt)
 {
+    blocks b = {n, m, n / (8 * (size_t)nt), 0, 0, 0};
     size_t units = (m + OPK_COL_ALIGN - 1) / OPK_COL_ALIGN;
-    *r0 = n * (size_t)me / (size_t)all;
-    *r1 = n * (size_t)(me + 1) / (size_t)all;
-    *c0 = units * (size_t)me / (size_t)all * OPK_COL_ALIGN;
-    *c1 = units * (size_t)(me + 1) / (size_t)all * OPK_COL_ALIGN;
-    if (*c1 > m)
-        *c1 = m;
-    if (*c0 > *c1)
-        *c0 = *c1;
+    size_t per = (units + (size_t)nt - 1) / (size_t)nt;
+    if (b.rows_per < 1)
+        b.rows_per = 1;
+    b.cols_per = (per < 1 ? 1 : per) * OPK_COL_ALIGN;
+    b.nr = (n + b.rows_per - 1) / b.rows_per;
+    b.nc = (m + b.cols_per - 1) / b.cols_per;
+    return b;
+}
+
+/* One row pass over all rows, blocks shared out dynamically; ends with the
+ * barrier of `omp for`. */
+static void row_pass(const opk_ops *ops, const opk_sinkhorn_job *jb,
+                     const blocks *bl, unsigned mode, float *part, float *scr)
+{
+#pragma omp for schedule(dynamic, 1)
+    for (size_t k = 0; k < bl->nr; k++) {
+        size_t r0 = (bl->nr - 1 - k) * bl->rows_per; /* bottom up */
+        size_t r1 = r0 + bl->rows_per < bl->n ? r0 + bl->rows_per : bl->n;
+        ops->sinkhorn_rows(jb, r0, r1, mode, part, scr);
+    }
 }
 
 /* err = seq_i |r_i - a_i| (SPEC 3.2). */
@@ -168,8 +194,7 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
         me = omp_get_thread_num();
         all = omp_get_num_threads();
 #endif
-        size_t r0, r1, c0, c1;
-        shares(n, m, me, all, &r0, &r1, &c0, &c1);
+        const blocks bl = make_blocks(n, m, all);
         float *part = all > 1 ? sc->parts + (size_t)me * sc->part_ld : sc->cmax;
         float *scr = sc->scr + (size_t)me * sc->scr_ld;
         opk_sinkhorn_job jb = tmpl;
@@ -179,9 +204,7 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
             jb.fnew = sc->f[fi ^ 1];
             if (it == max_iter) { /* the last check; P with it */
                 unsigned mode = OPK_SK_CHECK | (jb.p ? OPK_SK_PLAN : 0u);
-                if (r0 < r1)
-                    ops->sinkhorn_rows(&jb, r0, r1, mode, part, scr);
-#pragma omp barrier
+                row_pass(ops, &jb, &bl, mode, part, scr);
 #pragma omp single
                 {
                     err = marginal_error(sc->r, pb->a, n);
@@ -191,11 +214,8 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
             }
             for (size_t j = 0; j < m; j++)
                 part[j] = -INFINITY;
-            if (r0 < r1)
-                ops->sinkhorn_rows(&jb, r0, r1,
-                                   OPK_SK_UPDATE | (pending ? OPK_SK_CHECK : 0u),
-                                   part, scr);
-#pragma omp barrier
+            row_pass(ops, &jb, &bl,
+                     OPK_SK_UPDATE | (pending ? OPK_SK_CHECK : 0u), part, scr);
             if (pending) {
 #pragma omp single
                 {
@@ -208,20 +228,23 @@ opk_status opk_sinkhorn_solve(const opk_ctx *ctx, const opk_sk_problem *pb,
             it++;
             fi ^= 1;
             jb.f = sc->f[fi];
-            if (all > 1) /* merge the partial column maxima of my columns */
-                for (size_t j = c0; j < c1; j++) {
-                    float v = sc->parts[j];
-                    for (int t = 1; t < all; t++)
-                        v = sk_max(v, sc->parts[(size_t)t * sc->part_ld + j]);
-                    sc->cmax[j] = v;
-                }
-            if (c0 < c1)
+#pragma omp for schedule(dynamic, 1)
+            for (size_t k = 0; k < bl.nc; k++) {
+                size_t c0 = k * bl.cols_per;
+                size_t c1 = c0 + bl.cols_per < m ? c0 + bl.cols_per : m;
+                if (all > 1) /* merge the partial column maxima */
+                    for (size_t j = c0; j < c1; j++) {
+                        float v = sc->parts[j];
+                        for (int t = 1; t < all; t++)
+                            v = sk_max(v, sc->parts[(size_t)t * sc->part_ld + j]);
+                        sc->cmax[j] = v;
+                    }
                 ops->sinkhorn_cols(&jb, c0, c1, scr);
-#pragma omp barrier
+            }
             pending = it % every == 0 || it == max_iter;
         }
-        if (!planned && jb.p && r0 < r1) /* converged: P from the final f, g */
-            ops->sinkhorn_rows(&jb, r0, r1, OPK_SK_PLAN, part, scr);
+        if (!planned && jb.p) /* converged: P from the final f, g */
+            row_pass(ops, &jb, &bl, OPK_SK_PLAN, part, scr);
 #pragma omp single nowait
         {
             iterations = it;
