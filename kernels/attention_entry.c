@@ -43,6 +43,22 @@ static void share(size_t units, int me, int all, size_t *a, size_t *b)
     *b = units * (size_t)(me + 1) / (size_t)all;
 }
 
+/* The next chunk [*a, *b) of [0, units) from a counter shared by the team;
+ * 0 when none is left. First come, first served: a thread slowed by a busy
+ * core takes fewer chunks, and which thread computes what never changes a
+ * result (chunks are independent rows, columns or key blocks). */
+static int take(size_t *next, size_t units, size_t chunk, size_t *a, size_t *b)
+{
+    size_t t;
+#pragma omp atomic capture
+    t = (*next)++;
+    if (t >= (units + chunk - 1) / chunk)
+        return 0;
+    *a = t * chunk;
+    *b = units - *a < chunk ? units : *a + chunk;
+    return 1;
+}
+
 #ifdef _OPENMP
 #define ME_ALL(me, all) \
     int me = omp_get_thread_num(), all = omp_get_num_threads()
@@ -222,18 +238,18 @@ static opk_status run_fused(opk_ctx *ctx, opk_attn_job *jb)
                      npack + (size_t)nt * per);
     }
     jb->pack = pack;
+    size_t q_pack = 0, q_rows = 0; /* work queues */
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         ME_ALL(me, all);
+        (void)all;
         size_t a, b;
         if (pack) {
-            share(nblocks, me, all, &a, &b);
-            if (a < b)
+            while (take(&q_pack, nblocks, 4, &a, &b))
                 ops->attn_pack(jb, a, b, pack);
 #pragma omp barrier
         }
-        share(jb->n, me, all, &a, &b);
-        if (a < b)
+        while (take(&q_rows, jb->n, OPK_ATTN_TILE, &a, &b))
             ops->attn_fused_rows(jb, a, b, scratch + (size_t)me * per);
     }
     opk_free(pack);
@@ -303,23 +319,26 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
                              .beta = 1.0f, .la = la, .lb = lb, .f = fb0,
                              .fnew = fb1, .g = g, .cmax = cmax, .r = r,
                              .p = S, .ldp = lds};
+    size_t *q = calloc((size_t)iters + 4, sizeof(size_t)); /* work queues */
+    if (!q) {
+        opk_free(mem);
+        return nomem(ctx, "the sinkhorn-mode work queues", (size_t)iters + 4);
+    }
+    const size_t units = (m + OPK_COL_ALIGN - 1) / OPK_COL_ALIGN;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         ME_ALL(me, all);
         size_t a, b, c0, c1;
         float *part = thr + (size_t)me * per, *colscr = part + lds; /* and rows */
         if (npack) {
-            share(nblocks, me, all, &a, &b);
-            if (a < b)
+            while (take(&q[0], nblocks, 4, &a, &b))
                 ops->attn_pack(jb, a, b, pack);
 #pragma omp barrier
         }
-        share(n, me, all, &a, &b);
-        size_t units = (m + OPK_COL_ALIGN - 1) / OPK_COL_ALIGN;
-        share(units, me, all, &c0, &c1);
-        c0 *= OPK_COL_ALIGN, c1 = c1 * OPK_COL_ALIGN < m ? c1 * OPK_COL_ALIGN : m;
-        if (a < b)
+        while (take(&q[1], n, 16, &a, &b))
             ops->attn_scores(jb, a, b, S, lds);
+        share(units, me, all, &c0, &c1); /* for merging column maxima */
+        c0 *= OPK_COL_ALIGN, c1 = c1 * OPK_COL_ALIGN < m ? c1 * OPK_COL_ALIGN : m;
         opk_sinkhorn_job sj = tmpl;
         float *fcur = fb0, *fnext = fb1; /* the same in every thread */
         for (int h = 0; h < iters; h++) {
@@ -328,7 +347,7 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
             if (h % 2 == 0) { /* row update: f, and the column maxima */
                 for (size_t j = 0; j < m; j++)
                     part[j] = -INFINITY;
-                if (a < b)
+                while (take(&q[3 + h], n, 16, &a, &b))
                     sk->sinkhorn_rows(&sj, a, b, OPK_SK_UPDATE, part, colscr);
 #pragma omp barrier
                 float *t = fcur;
@@ -339,17 +358,22 @@ static opk_status run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
                         v = sk_max(v, thr[(size_t)k * per + j]);
                     cmax[j] = v;
                 }
-            } else if (c0 < c1) { /* column update: g from f and cmax */
-                sk->sinkhorn_cols(&sj, c0, c1, colscr);
+            } else { /* column update: g from f and cmax */
+                while (take(&q[3 + h], units, 4, &a, &b))
+                    sk->sinkhorn_cols(&sj, a * OPK_COL_ALIGN,
+                                      b * OPK_COL_ALIGN < m ? b * OPK_COL_ALIGN
+                                                            : m,
+                                      colscr);
             }
         }
 #pragma omp barrier
         sj.f = fcur;
-        if (a < b) {
+        while (take(&q[2], n, OPK_ATTN_TILE, &a, &b)) {
             sk->sinkhorn_rows(&sj, a, b, OPK_SK_PLAN, part, colscr); /* P over S */
             ops->attn_pv_rows(jb, S, lds, a, b, thr + (size_t)me * per);
         }
     }
+    free(q);
     opk_free(mem);
     return OPK_OK;
 }
@@ -407,6 +431,7 @@ static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
     opk_attn_linear ln = {rk, rq, kv, ks, vs};
     size_t zq[64], zk[64]; /* first zero row seen by each thread */
     int used = 1, nz = nt < 64 ? nt : 64, gq = 1, gk = 1;
+    size_t q_dots = 0, q_rows = 0; /* work queues */
     for (int t = 0; t < 64; t++)
         zq[t] = zk[t] = SIZE_MAX;
 #pragma omp parallel num_threads(nz) if (nz > 1)
@@ -415,11 +440,10 @@ static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
         size_t a, b;
         if (me == 0)
             used = all;
-        share(n, me, all, &a, &b);
-        if (a < b) {
+        while (take(&q_dots, n, 4096, &a, &b)) {
             ops->attn_row_dots(jb->q, jb->ldq, d, a, b, !global, rq);
-            if (!global)
-                zq[me] = first_zero(rq, a, b);
+            size_t z = global ? SIZE_MAX : first_zero(rq, a, b);
+            zq[me] = z < zq[me] ? z : zq[me];
         }
         if (global) {
             share(m, me, all, &a, &b);
@@ -456,9 +480,9 @@ static opk_status run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {
             ME_ALL(me, all);
+            (void)all;
             size_t a, b;
-            share(n, me, all, &a, &b);
-            if (a < b)
+            while (take(&q_rows, n, 1024, &a, &b))
                 ops->attn_linear_rows(jb, &ln, a, b, thr + (size_t)me * per);
         }
     }
