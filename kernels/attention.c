@@ -1,6 +1,6 @@
 /* Damped attention (SPEC 3.4): the scalar reference kernels, written as the
  * SPEC states them, and the key-block packing the SIMD kernels share.
- * Argument checks and orchestration are in attention_entry.c. */
+ * Argument checks are in attention_entry.c, the runs in attention_run.c. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* The fused softmax/sigmoid attention kernel (SPEC 3.4), written once for
+/* The fused softmax/sigmoid attention kernel (SPEC 3.4), and the score and
+ * P.V kernels of Sinkhorn mode built from the same tiles, written once for
  * every x86 ISA. Included by simd/<isa>/attention.c after it defines:
  *   VF, VL                       vector type and its lanes
  *   v_zero v_load v_store v_set1 v_fma v_mul v_add v_sub v_div v_E
@@ -25,7 +26,6 @@
 #include "cache.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
-#define NVB (OPK_ATTN_BLOCK / VL) /* vectors per key block */
 
 /* S for R rows x C vectors of keys starting at vector c0: fl(dot * gamma),
  * row r at s + r * lds. */
@@ -332,4 +332,3 @@ void ATTN_NAME(opk_attn_pv_rows)(const opk_attn_job *jb, const float *p,
     }
 }
 
-#undef NVB
