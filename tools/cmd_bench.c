@@ -361,8 +361,8 @@ int cmd_bench(int argc, char **argv)
                         continue;
                     }
                     opk_ctx_destroy(ctx);
-                    double w = k->work(sh);
-                    r->rate = w / r->st.median_s / 1e9;
+                    r->work = k->work(sh, state);
+                    r->rate = r->work / r->st.median_s / 1e9;
                     r->limit = k->limit == BENCH_BANDWIDTH
                                    ? bench_limits_bw(&lim)
                                    : bench_limits_fma(&lim, r->backend,
