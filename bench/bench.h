@@ -24,6 +24,7 @@ typedef enum bench_limit_kind {
 
 typedef struct bench_kernel {
     const char *name;
+    opk_kernel op;                 /* backends that lack it are skipped */
     int ndims;                     /* dims per shape; --size gives them all */
     const char *const *variants;   /* NULL-terminated; --size runs each */
     const bench_shape *shapes;     /* the default set */

@@ -92,6 +92,7 @@ static opk_status run(opk_ctx *ctx, void *state)
 
 const bench_kernel bench_attention = {
     .name = "attention",
+    .op = OPK_KERNEL_ATTENTION,
     .ndims = 4,
     .variants = variants,
     .shapes = shapes,
@@ -107,6 +108,7 @@ const bench_kernel bench_attention = {
 
 const bench_kernel bench_attention_linear = {
     .name = "attention-linear",
+    .op = OPK_KERNEL_ATTENTION,
     .ndims = 4,
     .variants = lin_variants,
     .shapes = lin_shapes,

@@ -79,6 +79,7 @@ static opk_status run(opk_ctx *ctx, void *state)
 
 const bench_kernel bench_cheb = {
     .name = "cheb",
+    .op = OPK_KERNEL_CHEB,
     .ndims = 4,
     .variants = variants,
     .shapes = shapes,

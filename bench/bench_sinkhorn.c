@@ -69,6 +69,7 @@ static opk_status run(opk_ctx *ctx, void *state)
 
 const bench_kernel bench_sinkhorn = {
     .name = "sinkhorn",
+    .op = OPK_KERNEL_SINKHORN,
     .ndims = 2,
     .variants = variants,
     .shapes = shapes,

@@ -80,6 +80,7 @@ static opk_status run(opk_ctx *ctx, void *state)
 
 const bench_kernel bench_softmax = {
     .name = "softmax",
+    .op = OPK_KERNEL_SOFTMAX,
     .ndims = 2,
     .variants = variants,
     .shapes = shapes,
