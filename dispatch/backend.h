@@ -75,6 +75,15 @@ typedef struct opk_ops {
      * scratch: c1 - c0 + 64 floats, 64-byte aligned, private. */
     void (*sinkhorn_cols)(const opk_sinkhorn_job *j, size_t c0, size_t c1,
                           float *scratch);
+
+    /* Whole-call Sinkhorn for device backends (see softmax_call), called
+     * after every check (scores scanned, masses and Lg of the masses ready).
+     * j: s, lds, rows, cols, beta, la, lb, and p/ldp (NULL: no plan); the
+     * result potentials go to j->fnew (n) and j->g (m), written only on
+     * success. a: the row masses for the error (NULL: 1); tol resolved. */
+    opk_status (*sinkhorn_call)(opk_ctx *ctx, const opk_sinkhorn_job *j,
+                                const float *a, const opk_sinkhorn_opts *opts,
+                                float tol, opk_sinkhorn_info *info);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;

@@ -166,7 +166,7 @@ int opk_backend_implements(opk_backend b, opk_kernel k)
     case OPK_KERNEL_SOFTMAX:
         return o->softmax_call || (o->softmax_rows && o->softmax_cols);
     case OPK_KERNEL_SINKHORN:
-        return o->sinkhorn_rows && o->sinkhorn_cols;
+        return o->sinkhorn_call || (o->sinkhorn_rows && o->sinkhorn_cols);
     default:
         return 0;
     }
