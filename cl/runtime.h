@@ -123,5 +123,8 @@ struct opk_sinkhorn_job;
 opk_status opk_cl_sinkhorn(opk_ctx *ctx, const struct opk_sinkhorn_job *j,
                            const float *a, const opk_sinkhorn_opts *opts,
                            float tol, opk_sinkhorn_info *info);
+struct opk_cheb_job;
+opk_status opk_cl_cheb(opk_ctx *ctx, const struct opk_cheb_job *j,
+                       const float *c, size_t K, opk_cmat X, opk_mat Y);
 
 #endif
