@@ -186,6 +186,19 @@ typedef struct opk_ops {
     /* One Chebyshev order over rows [r0, r1) (see opk_cheb_step). */
     void (*cheb_rows)(const struct opk_cheb_job *j,
                       const struct opk_cheb_step *s, size_t r0, size_t r1);
+
+    /* Whole-call Sinkhorn for device backends (see softmax_call), called
+     * after every check (scores scanned, masses and Lg of the masses ready).
+     * j: s, lds, rows, cols, beta, la, lb, and p/ldp (NULL: no plan); the
+     * result potentials go to j->fnew (n) and j->g (m), written only on
+     * success. a: the row masses for the error (NULL: 1); tol resolved. */
+    opk_status (*sinkhorn_call)(opk_ctx *ctx, const opk_sinkhorn_job *j,
+                                const float *a, const opk_sinkhorn_opts *opts,
+                                float tol, opk_sinkhorn_info *info);
+    /* Whole-call Chebyshev propagation for device backends (see
+     * softmax_call): Y = sum_k c_k T_k X for the validated j (n, F >= 1). */
+    opk_status (*cheb_call)(opk_ctx *ctx, const struct opk_cheb_job *j,
+                            const float *c, size_t K, opk_cmat X, opk_mat Y);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;

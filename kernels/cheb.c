@@ -182,6 +182,11 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
     const size_t n = X.rows, F = X.cols;
     if (n == 0 || F == 0)
         return OPK_OK;
+    if (ctx->ops->cheb_call) { /* a device backend takes the whole call */
+        const float d = lmax - lmin, s = lmax + lmin;
+        opk_cheb_job jb = {L.row_ptr, L.col_idx, L.val, n, F, 2.0f / d, -s / d};
+        return ctx->ops->cheb_call(ctx, &jb, c, K, X, Y);
+    }
     if (!ctx->ops->cheb_rows)
         return opk_unported(ctx, "cheb");
     /* Coefficients are read throughout: copy them so that a c inside Y
