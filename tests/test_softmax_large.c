@@ -7,7 +7,8 @@
  * - a huge leading dimension (column blocks, strided rows);
  * - outputs larger than the last-level cache (32 MiB here), where the row
  *   kernels switch to streaming stores: misaligned and aligned Y, in place;
- * - tall and wide column-mode shapes spanning several column blocks.
+ * - tall and wide column-mode shapes spanning several column blocks;
+ * - beta = +0 and -0 (zeros and NaN from infinite x).
  * Each result is bit-identical to the scalar reference (first differing
  * element reported); Y's padding is never written. */
 #define _DEFAULT_SOURCE /* mmap flags */
@@ -26,16 +27,18 @@ static int nbackends;
 
 /* Random data with specials: values that keep a row regular (-inf, huge
  * negative, subnormal, zeros) anywhere; NaN, +inf and 3e38 (which beta > 1.2
- * overflows) only in one row of five, so most long rows stay regular. */
-static void fill(float *x, size_t rows, size_t cols, size_t ld, uint64_t seed)
+ * overflows) only in one row (by_cols: column) of five, so that most long
+ * rows (columns) stay regular. */
+static void fill_by(float *x, size_t rows, size_t cols, size_t ld,
+                    uint64_t seed, int by_cols)
 {
     opk_fill(seed, -20.0f, 15.0f, (opk_mat){x, rows, cols, ld});
     static const float benign[] = {-INFINITY, -INFINITY, -3.0e38f, 1e-40f,
                                    -1e-45f,   -0.0f,     0.0f,     80.0f};
     static const float bad[] = {NAN, INFINITY, 3.0e38f};
     for (size_t i = 0; i < rows; i++) {
-        int spoil = opk_rand(seed + 6, i) % 5 == 0;
         for (size_t j = 0; j < cols; j++) {
+            int spoil = opk_rand(seed + 6, by_cols ? j : i) % 5 == 0;
             uint64_t r = opk_rand(seed + 5, i * cols + j);
             if (r % 97 == 0)
                 x[i * ld + j] = benign[(r >> 8) % 8];
@@ -43,6 +46,11 @@ static void fill(float *x, size_t rows, size_t cols, size_t ld, uint64_t seed)
                 x[i * ld + j] = bad[(r >> 8) % 3];
         }
     }
+}
+
+static void fill(float *x, size_t rows, size_t cols, size_t ld, uint64_t seed)
+{
+    fill_by(x, rows, cols, ld, seed, 0);
 }
 
 static opk_status run(opk_backend b, int threads, const float *x, size_t ldx,
@@ -232,28 +240,51 @@ static void test_streaming_size(void)
     fill(x, rows, cols, ld, 9);
     compare_all(x, rows, cols, ld, cols, 1, 1.0f, 0, 0, 0, "streaming");
     compare_all(x, rows, cols, ld, ld, 0, 1.0f, 0, 1, 0, "streaming");
+    fill_by(x, rows, cols, ld, 9, 1);
     compare_all(x, rows, cols, ld, ld, 0, 1.0f, 1, 0, 0, "streaming");
     free(x);
     const size_t r2 = 1024, c2 = 8192; /* aligned rows */
     float *x2 = aligned_alloc(64, r2 * c2 * sizeof(float));
     fill(x2, r2, c2, c2, 10);
     compare_all(x2, r2, c2, c2, c2, 0, -0.75f, 0, 0, 2, "streaming aligned");
+    fill_by(x2, r2, c2, c2, 10, 1);
+    compare_all(x2, r2, c2, c2, c2, 0, 1.0f, 1, 0, 2, "streaming aligned");
     free(x2);
 }
 
 static void test_column_blocks(void)
 {
+    /* 1.1M rows: column mode's e buffer would pass 64 MiB, so e goes
+     * through Y instead. */
     static const size_t shapes[][2] = {{5000, 300}, {100, 3000}, {3, 2500},
-                                       {70000, 17}};
+                                       {70000, 17}, {1100000, 3}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t rows = shapes[s][0], cols = shapes[s][1], ld = cols + 2;
         float *x = malloc(rows * ld * sizeof(float));
-        fill(x, rows, cols, ld, 60 + s);
+        fill_by(x, rows, cols, ld, 60 + s, 1);
         for (int log = 0; log < 2; log++)
-            compare_all(x, rows, cols, ld, cols, 1, 1.3f, 1, log, log ? 1 : 3,
-                        "column blocks");
+            compare_all(x, rows, cols, ld, cols, 1, log ? -0.6f : 1.3f, 1, log,
+                        log ? 1 : 3, "column blocks");
         free(x);
     }
+}
+
+/* beta = +-0: every t is +-0, or NaN where x is infinite. */
+static void test_zero_beta(void)
+{
+    const size_t rows = 50, cols = 70, ld = 71;
+    float *x = malloc(rows * ld * sizeof(float));
+    fill(x, rows, cols, ld, 70);
+    for (size_t j = 0; j < cols; j++) /* a column and a row of -inf */
+        x[3 * ld + j] = -INFINITY;
+    for (size_t i = 0; i < rows; i++)
+        x[i * ld + 5] = -INFINITY;
+    for (int axis = 0; axis < 2; axis++)
+        for (int log = 0; log < 2; log++) {
+            compare_all(x, rows, cols, ld, cols, 0, 0.0f, axis, log, 0, "beta 0");
+            compare_all(x, rows, cols, ld, cols, 0, -0.0f, axis, log, 0, "beta -0");
+        }
+    free(x);
 }
 
 int main(void)
@@ -266,5 +297,6 @@ int main(void)
     test_huge_ld();
     test_streaming_size();
     test_column_blocks();
+    test_zero_beta();
     return check_summary("test_softmax_large");
 }

@@ -48,6 +48,21 @@ static inline void v8_store_n(float *p, __m256 v, size_t n)
     _mm256_maskstore_ps(p, v8_mask_n(n), v);
 }
 
+/* Either of the above for c <= 8 lanes, plain when c == 8: vmaskmov is
+ * slow on AMD (stores especially), so full vectors avoid it. */
+static inline __m256 v8_loadu_c(const float *p, size_t c)
+{
+    return c == 8 ? _mm256_loadu_ps(p) : v8_load_n(p, c);
+}
+
+static inline void v8_storeu_c(float *p, __m256 v, size_t c)
+{
+    if (c == 8)
+        _mm256_storeu_ps(p, v);
+    else
+        v8_store_n(p, v, c);
+}
+
 /* ---- lane16 (SPEC 1) ----------------------------------------------------------- */
 
 typedef struct v8_lane16 {

@@ -46,6 +46,20 @@ static inline void v16_store_n(float *p, __m512 v, size_t n)
     _mm512_mask_storeu_ps(p, v16_mask_n(n), v);
 }
 
+/* Either of the above for c <= 16 lanes, plain when c == 16. */
+static inline __m512 v16_loadu_c(const float *p, size_t c)
+{
+    return c == 16 ? _mm512_loadu_ps(p) : v16_load_n(p, c);
+}
+
+static inline void v16_storeu_c(float *p, __m512 v, size_t c)
+{
+    if (c == 16)
+        _mm512_storeu_ps(p, v);
+    else
+        v16_store_n(p, v, c);
+}
+
 /* ---- lane16 (SPEC 1) ----------------------------------------------------------- */
 
 typedef struct v16_lane16 {
