@@ -5,8 +5,6 @@
 #include "kernels.h"
 #include "vec.h"
 
-
-
 #define AI static inline __attribute__((always_inline))
 
 typedef struct fin {
