@@ -372,9 +372,13 @@ OPK_API opk_status opk_cheb_coeffs_fn(opk_filter_fn h, void *user, size_t K,
 
 /* Y = sum_{k=0..K} c_k T_k(alpha L + gamma I) X (SPEC 3.3): L square n x n
  * with its spectrum in [lmin, lmax] (lmin < lmax), X and Y n x F, c has K+1
- * entries (finite). Y must not overlap X. Memory: two n x F blocks
- * (T_k overwrites T_{k-2} in place). Identical bits on every backend and
- * thread count. */
+ * entries (finite). Y must not overlap X or L's arrays. Memory: two n x F
+ * blocks (T_k overwrites T_{k-2} in place), on transparent huge pages when
+ * large. Rows are split across threads by stored entries. Identical bits
+ * on every backend and thread count. Performance: every stored entry reads
+ * a row of X or T at its column, so a large X is best on huge pages too
+ * (madvise(MADV_HUGEPAGE)), and a graph numbered for locality (rows near
+ * their neighbours) reads far less memory. */
 OPK_API opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
                             const float *c, size_t K, opk_cmat X, opk_mat Y);
 

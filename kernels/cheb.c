@@ -86,6 +86,9 @@ static opk_span span_of(const void *p, int64_t count, size_t size)
     return s;
 }
 
+/* Work (stored entries + rows) of one chunk of rows handed to a thread. */
+#define CHUNK_WORK ((uint64_t)1 << 15)
+
 /* The T blocks are read at random rows (one per stored entry): with 4 KiB
  * pages nearly every such read of a large block also misses the TLB, and a
  * page walk under virtualization costs more than the read. Large blocks
@@ -105,13 +108,12 @@ static float *alloc_blocks(size_t bytes)
     return p;
 }
 
-/* First row of thread t of nt: rows are weighted by entries + 1, so a few
- * very dense rows do not leave one thread with most of the work. */
-static size_t split_row(const int64_t *row_ptr, size_t n, int t, int nt)
+/* First row of part t of nt: rows are weighted by entries + 1, so a few
+ * very dense rows do not make one part most of the work. */
+static size_t split_row(const int64_t *row_ptr, size_t n, size_t t, size_t nt)
 {
     const uint64_t total = (uint64_t)row_ptr[n] + n;
-    const uint64_t want = (uint64_t)((unsigned __int128)total * (unsigned)t /
-                                     (unsigned)nt);
+    const uint64_t want = (uint64_t)((unsigned __int128)total * t / nt);
     size_t lo = 0, hi = n; /* smallest r with row_ptr[r] + r >= want */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -219,26 +221,41 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
     }
     float *T[2] = {buf, buf ? buf + blk : NULL};
 
-    /* Bytes per order as SPEC'd for the bandwidth figures, for threads. */
-    size_t per_order = (size_t)L.nnz * 8 + n * 8 + 3 * n * F * 4;
-    size_t work = K ? K : 1;
-    int nt = opk_threads_for(ctx, n, per_order / n * work + 1);
+    /* Threads by the traffic of all orders (bytes per row: entries, row
+     * pointer, three feature rows), in double: no overflow. */
+    double per_row = ((double)L.nnz * 8 / (double)n + 8 + 12.0 * (double)F) *
+                     (double)(K ? K : 1);
+    int nt = opk_threads_for(ctx, n, per_row < 1e15 ? (size_t)per_row + 1
+                                                    : (size_t)1e15);
+    /* Rows in chunks of about CHUNK_WORK stored entries (plus one per row),
+     * handed out dynamically: a thread slowed down by a neighbour on a
+     * shared machine, or by a hub row, takes fewer chunks. Bits do not
+     * depend on which thread computes a row. */
+    const uint64_t total = (uint64_t)L.nnz + n;
+    size_t nch = (size_t)(total / CHUNK_WORK) + 1;
+    if (nt > 1 && nch < 4 * (size_t)nt)
+        nch = 4 * (size_t)nt;
+    if (nch > n)
+        nch = n;
+    size_t *cut = malloc((nch + 1) * sizeof *cut);
+    if (!cut) {
+        free(buf), free(cc);
+        return opk_fail(ctx, OPK_ERR_NOMEM, "cheb: out of memory");
+    }
+    for (size_t h = 0; h <= nch; h++)
+        cut[h] = split_row(L.row_ptr, n, h, nch);
     const opk_ops *ops = ctx->ops;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        int me = 0, all = 1;
-#ifdef _OPENMP
-        me = omp_get_thread_num();
-        all = omp_get_num_threads();
-#endif
-        const size_t r0 = split_row(L.row_ptr, n, me, all);
-        const size_t r1 = split_row(L.row_ptr, n, me + 1, all);
         if (K == 0) {
-            for (size_t i = r0; i < r1; i++)
-                for (size_t f = 0; f < F; f++)
-                    Y.data[i * Y.ld + f] = cc[0] * X.data[i * X.ld + f];
+#pragma omp for schedule(dynamic, 1)
+            for (size_t h = 0; h < nch; h++)
+                for (size_t i = cut[h]; i < cut[h + 1]; i++)
+                    for (size_t f = 0; f < F; f++)
+                        Y.data[i * Y.ld + f] = cc[0] * X.data[i * X.ld + f];
         }
-        /* T_{k-1} lives in: X (k-1 = 0), T[0] (odd k-1), T[1] (even). */
+        /* T_{k-1} lives in: X (k-1 = 0), T[0] (odd k-1), T[1] (even). The
+         * end of each omp for is the barrier between orders. */
         for (size_t k = 1; k <= K; k++) {
             opk_cheb_step sp;
             sp.v = k == 1 ? X.data : T[(k - 2) % 2];
@@ -251,13 +268,13 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
             sp.ldy = Y.ld;
             sp.c = cc[k];
             sp.c0 = cc[0];
-            if (r0 < r1)
-                ops->cheb_rows(&jb, &sp, r0, r1);
-            if (k < K) {
-#pragma omp barrier
-            }
+#pragma omp for schedule(dynamic, 1)
+            for (size_t h = 0; h < nch; h++)
+                if (cut[h] < cut[h + 1])
+                    ops->cheb_rows(&jb, &sp, cut[h], cut[h + 1]);
         }
     }
+    free(cut);
     free(buf); /* opk_alloc and alloc_blocks memory alike */
     free(cc);
     return OPK_OK;

@@ -6,9 +6,8 @@
  * multiple of the width; plain scalar fmas when F = 1), rows one after
  * another. What bounds a large graph is memory: the rows of v that random
  * columns point to (one per stored entry) and the column/value streams.
- * So v rows are prefetched OPK_CHEB_PREFETCH stored entries ahead (random
- * columns defeat the hardware prefetcher), and the column/value lines
- * OPK_CHEB_STREAM entries ahead, non-temporally.
+ * So v rows are prefetched OPK_CHEB_PREFETCH stored entries ahead: random
+ * columns defeat the hardware prefetcher.
  *
  * Measured alternatives (AMD EPYC, AVX-512, this project's 2-core VM):
  * - lanes = rows with hardware gathers (SELL-C-sigma without a
@@ -19,7 +18,9 @@
  *   handle would still gather v[col] at 1.2 ns per entry.
  * - G rows interleaved (G independent fma chains): 20% faster in cache,
  *   30-50% slower on the 1M-node graph, where the prefetch distance is
- *   what matters. */
+ *   what matters.
+ * - non-temporal prefetch of the column/value streams (to keep them from
+ *   evicting v from the L3): 10-20% slower for F = 1, no gain for F = 16. */
 #ifndef OPK_SIMD_CHEB_H
 #define OPK_SIMD_CHEB_H
 
@@ -27,30 +28,6 @@
 #include <stdint.h>
 
 #include "../dispatch/backend.h"
-
-/* Stored entries ahead whose column and value lines are prefetched
- * non-temporally: they are read once per order, and on this machine's
- * victim-filled L3 a plain stream of them would evict the v rows that the
- * random columns keep coming back to. */
-#ifndef OPK_CHEB_STREAM
-#define OPK_CHEB_STREAM 512
-#endif
-
-/* Prefetches (non-temporal) the column and value lines of stored entries
- * [a, b) + OPK_CHEB_STREAM, clamped to nnz: the rows a few ahead, each
- * line once or twice. */
-static inline void opk_cheb_stream(const opk_cheb_job *j, int64_t a, int64_t b,
-                                   int64_t nnz)
-{
-    if (!OPK_CHEB_STREAM)
-        return;
-    a += OPK_CHEB_STREAM, b += OPK_CHEB_STREAM;
-    b = b < nnz ? b : nnz;
-    for (int64_t q = a & ~(int64_t)15; q < b; q += 16) {
-        __builtin_prefetch(j->col_idx + q, 0, 0);
-        __builtin_prefetch(j->val + q, 0, 0);
-    }
-}
 
 /* Stored entries ahead whose v row is prefetched. */
 #ifndef OPK_CHEB_PREFETCH
@@ -69,7 +46,6 @@ static inline void opk_cheb_rows_f1(const opk_cheb_job *j,
     const int64_t nnz = j->row_ptr[j->n];
     for (size_t i = r0; i < r1; i++) {
         const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
-        opk_cheb_stream(j, q0, q1, nnz);
         float p = 0.0f;
         for (int64_t q = q0; q < q1; q++) {
             if (q + OPK_CHEB_PREFETCH < nnz)

@@ -1,7 +1,8 @@
 /* AVX2 Chebyshev order (SPEC 3.3), bit-identical to the scalar reference:
  * lanes are feature columns, rows one after another (see simd/cheb_simd.h for
- * the layout and why not gathers). Tails use vmaskmov loads and stores,
- * which neither read nor write the masked-off lanes. */
+ * the layout and why not gathers). Only a partial last vector of a row
+ * uses vmaskmov (v8_loadu_c / v8_storeu_c: it is slow on AMD), which
+ * neither reads nor writes the masked-off lanes. */
 #include "../cheb_simd.h"
 #include "kernels.h"
 #include "vec.h"
@@ -27,7 +28,7 @@ AI void finish(const fin *k, __m256 p, __m256 vi, __m256 wi, __m256 yi,
 }
 
 AI void step(const opk_cheb_job *j, const opk_cheb_step *s, const float *vb,
-             int64_t q, const int NV, __m256i ml, int64_t nnz, __m256 *p)
+             int64_t q, const int NV, size_t cl, int64_t nnz, __m256 *p)
 {
     const size_t ldv = s->ldv;
     if (q + OPK_CHEB_PREFETCH < nnz) {
@@ -42,55 +43,51 @@ AI void step(const opk_cheb_job *j, const opk_cheb_step *s, const float *vb,
     const float *vr = vb + (size_t)j->col_idx[q] * ldv;
     for (int u = 0; u < NV - 1; u++)
         p[u] = _mm256_fmadd_ps(a, _mm256_loadu_ps(vr + 8 * u), p[u]);
-    p[NV - 1] = _mm256_fmadd_ps(a, _mm256_maskload_ps(vr + 8 * (NV - 1), ml),
-                                p[NV - 1]);
+    p[NV - 1] = _mm256_fmadd_ps(a, v8_loadu_c(vr + 8 * (NV - 1), cl), p[NV - 1]);
 }
 
-/* Row i, columns f0 .. f0 + 8 NV (the last vector masked by ml). Rows
+/* Row i, columns f0 .. f0 + 8 NV (the last vector has cl lanes). Rows
  * go one after another: interleaving several rows' chains wins in cache
  * but lost 30-50% on the large graphs (random v rows from memory), where
  * what counts is that the prefetch distance is measured in stored
  * entries. */
 AI void row(const opk_cheb_job *j, const opk_cheb_step *s, const fin *k,
-            size_t i, size_t f0, const int NV, __m256i ml, int64_t nnz)
+            size_t i, size_t f0, const int NV, size_t cl, int64_t nnz)
 {
     __m256 p[4];
     for (int u = 0; u < NV; u++)
         p[u] = _mm256_setzero_ps();
     const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
-    if (f0 == 0)
-        opk_cheb_stream(j, q0, q1, nnz);
     const float *vb = s->v + f0;
     for (int64_t q = q0; q < q1; q++)
-        step(j, s, vb, q, NV, ml, nnz, p);
+        step(j, s, vb, q, NV, cl, nnz, p);
     const int has_w = s->w != NULL;
-    const __m256i all = _mm256_set1_epi32(-1);
     for (int u = 0; u < NV; u++) {
-        const __m256i mk = u == NV - 1 ? ml : all;
+        const size_t c = u == NV - 1 ? cl : 8;
         const size_t f = f0 + 8 * (size_t)u;
         float *yr = s->y + i * s->ldy + f;
-        __m256 vi = _mm256_maskload_ps(s->v + i * s->ldv + f, mk);
-        __m256 wi = has_w ? _mm256_maskload_ps(s->w + i * s->ldw + f, mk)
+        __m256 vi = v8_loadu_c(s->v + i * s->ldv + f, c);
+        __m256 wi = has_w ? v8_loadu_c(s->w + i * s->ldw + f, c)
                           : _mm256_setzero_ps();
-        __m256 yi = has_w ? _mm256_maskload_ps(yr, mk) : _mm256_setzero_ps();
+        __m256 yi = has_w ? v8_loadu_c(yr, c) : _mm256_setzero_ps();
         __m256 t, y;
         finish(k, p[u], vi, wi, yi, has_w, &t, &y);
         if (s->t)
-            _mm256_maskstore_ps(s->t + i * s->ldt + f, mk, t);
-        _mm256_maskstore_ps(yr, mk, y);
+            v8_storeu_c(s->t + i * s->ldt + f, t, c);
+        v8_storeu_c(yr, y, c);
     }
 }
 
 static void rows(const opk_cheb_job *j, const opk_cheb_step *s, const fin *k,
-                 size_t r0, size_t r1, size_t f0, int nv, __m256i ml,
+                 size_t r0, size_t r1, size_t f0, int nv, size_t cl,
                  int64_t nnz)
 {
     for (size_t i = r0; i < r1; i++)
         switch (nv) {
-        case 4: row(j, s, k, i, f0, 4, ml, nnz); break;
-        case 3: row(j, s, k, i, f0, 3, ml, nnz); break;
-        case 2: row(j, s, k, i, f0, 2, ml, nnz); break;
-        default: row(j, s, k, i, f0, 1, ml, nnz); break;
+        case 4: row(j, s, k, i, f0, 4, cl, nnz); break;
+        case 3: row(j, s, k, i, f0, 3, cl, nnz); break;
+        case 2: row(j, s, k, i, f0, 2, cl, nnz); break;
+        default: row(j, s, k, i, f0, 1, cl, nnz); break;
         }
 }
 
@@ -108,7 +105,6 @@ void opk_cheb_rows_avx2(const opk_cheb_job *j, const opk_cheb_step *s,
     for (size_t f0 = 0; f0 < F; f0 += 32) {
         const size_t w = F - f0 < 32 ? F - f0 : 32;
         const int nv = (int)((w + 7) / 8);
-        const __m256i ml = v8_mask_n(w - 8 * (size_t)(nv - 1));
-        rows(j, s, &k, r0, r1, f0, nv, ml, nnz);
+        rows(j, s, &k, r0, r1, f0, nv, w - 8 * (size_t)(nv - 1), nnz);
     }
 }

@@ -5,8 +5,6 @@
 #include "kernels.h"
 #include "vec.h"
 
-
-
 #define AI static inline __attribute__((always_inline))
 
 typedef struct fin {
@@ -61,8 +59,6 @@ AI void row(const opk_cheb_job *j, const opk_cheb_step *s, const fin *k,
     for (int u = 0; u < NV; u++)
         p[u] = _mm512_setzero_ps();
     const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
-    if (f0 == 0)
-        opk_cheb_stream(j, q0, q1, nnz);
     const float *vb = s->v + f0;
     for (int64_t q = q0; q < q1; q++)
         step(j, s, vb, q, NV, kl, nnz, p);
