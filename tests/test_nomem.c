@@ -1,0 +1,168 @@
+/* Allocation failure injection (kernels/test_hooks.h): for every kernel
+ * case and backend, fail the k-th opk_alloc for k = 1, 2, ... until the
+ * call succeeds. Each failing call must return OPK_ERR_NOMEM with a
+ * message, leave its outputs bit for bit untouched and free what it had
+ * allocated (the live-block counter here; LeakSanitizer in the sanitizer
+ * build). The successful run must give the uninjected result. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/test_hooks.h"
+#include "backends.h"
+#include "check.h"
+
+#define MAX_K 1000 /* no kernel makes this many allocations per call */
+
+/* One call of a kernel: inputs are made by the case itself from `in`
+ * (canonical data), every output lies in out[0..nout). */
+typedef struct nm_case {
+    const char *name;
+    size_t nout;
+    int inplace; /* out starts as a copy of in (the call works in place) */
+    opk_status (*run)(opk_ctx *ctx, const float *in, float *out);
+} nm_case;
+
+#define SM_R 37
+#define SM_C 53
+static opk_status sm(opk_ctx *ctx, const float *in, float *out, opk_axis a,
+                     unsigned f)
+{
+    opk_cmat X = {in, SM_R, SM_C, SM_C};
+    opk_mat Y = {out, SM_R, SM_C, SM_C};
+    return opk_softmax(ctx, X, Y, 0.75f, a, f);
+}
+static opk_status sm_rows(opk_ctx *c, const float *i, float *o) { return sm(c, i, o, OPK_ROWS, 0); }
+static opk_status sm_cols(opk_ctx *c, const float *i, float *o) { return sm(c, i, o, OPK_COLS, 0); }
+static opk_status sm_rows_log(opk_ctx *c, const float *i, float *o) { return sm(c, i, o, OPK_ROWS, OPK_LOG); }
+static opk_status sm_cols_log(opk_ctx *c, const float *i, float *o) { return sm(c, i, o, OPK_COLS, OPK_LOG); }
+static opk_status sm_inplace(opk_ctx *c, const float *i, float *o)
+{
+    (void)i;
+    opk_mat Y = {o, SM_R, SM_C, SM_C};
+    return opk_softmax(c, opk_cmat_of(Y), Y, 1.0f, OPK_ROWS, 0);
+}
+
+static const nm_case cases[] = {
+    {"softmax rows", SM_R * SM_C, 0, sm_rows},
+    {"softmax cols", SM_R * SM_C, 0, sm_cols},
+    {"softmax rows log", SM_R * SM_C, 0, sm_rows_log},
+    {"softmax cols log", SM_R * SM_C, 0, sm_cols_log},
+    {"softmax in place", SM_R * SM_C, 1, sm_inplace},
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+#define IN_N 65536
+static float in[IN_N];
+
+static void prime(float *out, const nm_case *c)
+{
+    if (c->inplace)
+        memcpy(out, in, c->nout * sizeof *out);
+    else
+        for (size_t i = 0; i < c->nout; i++) {
+            uint32_t u = 0x7fa5a5a5u; /* a NaN no kernel produces */
+            memcpy(&out[i], &u, sizeof u);
+        }
+}
+
+/* Creating a context: every failing allocation is OPK_ERR_NOMEM, no leak. */
+static void ctx_creation(opk_backend b)
+{
+    for (long k = 1; k <= MAX_K; k++) {
+        opk_config cfg = opk_config_default();
+        cfg.backend = b;
+        opk_ctx *ctx = (opk_ctx *)1;
+        long live = opk_test_alloc_live();
+        opk_test_fail_alloc_at(k);
+        opk_status st = opk_ctx_create(&cfg, &ctx);
+        long calls = opk_test_alloc_calls();
+        opk_test_fail_alloc_at(0);
+        if (st == OPK_OK && calls < k) {
+            opk_ctx_destroy(ctx);
+            CHECK(opk_test_alloc_live() == live, "ctx %s: leak after destroy",
+                  opk_backend_name(b));
+            printf("ctx_create %-7s: %ld allocation(s), each failure checked\n",
+                   opk_backend_name(b), k - 1);
+            return;
+        }
+        CHECK(st == OPK_ERR_NOMEM, "ctx %s k=%ld: %s (%s)", opk_backend_name(b),
+              k, opk_status_str(st), opk_ctx_last_error(NULL));
+        CHECK(ctx == NULL, "ctx %s k=%ld: *ctx not NULL on failure",
+              opk_backend_name(b), k);
+        CHECK(opk_test_alloc_live() == live, "ctx %s k=%ld: %ld block(s) leaked",
+              opk_backend_name(b), k, opk_test_alloc_live() - live);
+        if (st == OPK_OK)
+            opk_ctx_destroy(ctx);
+        if (st != OPK_ERR_NOMEM)
+            return;
+    }
+    CHECK(0, "ctx %s: still failing after %d allocations", opk_backend_name(b), MAX_K);
+}
+
+static void one_case(opk_backend b, const nm_case *c)
+{
+    float *want = malloc(c->nout * sizeof *want);
+    float *out = malloc(c->nout * sizeof *out);
+    float *before = malloc(c->nout * sizeof *out);
+    if (!want || !out || !before) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    opk_ctx *ctx = test_ctx(b, 0);
+    prime(want, c);
+    opk_status st = c->run(ctx, in, want);
+    CHECK_ST(st, OPK_OK);
+    opk_ctx_destroy(ctx);
+    long k;
+    for (k = 1; k <= MAX_K; k++) {
+        /* A fresh context each time: first-call allocations (an OpenCL
+         * program's source) are then part of every run. */
+        ctx = test_ctx(b, 0);
+        prime(out, c);
+        memcpy(before, out, c->nout * sizeof *out);
+        long live = opk_test_alloc_live();
+        opk_test_fail_alloc_at(k);
+        st = c->run(ctx, in, out);
+        long calls = opk_test_alloc_calls();
+        opk_test_fail_alloc_at(0);
+        if (st == OPK_OK && calls < k) {
+            CHECK(!memcmp(out, want, c->nout * sizeof *out),
+                  "%s %s: result differs from the uninjected run", c->name,
+                  opk_backend_name(b));
+            opk_ctx_destroy(ctx);
+            break;
+        }
+        CHECK(st == OPK_ERR_NOMEM, "%s %s k=%ld: %s, want OPK_ERR_NOMEM",
+              c->name, opk_backend_name(b), k, opk_status_str(st));
+        CHECK(*opk_ctx_last_error(ctx), "%s %s k=%ld: no message", c->name,
+              opk_backend_name(b), k);
+        CHECK(!memcmp(out, before, c->nout * sizeof *out),
+              "%s %s k=%ld: outputs written by a failing call", c->name,
+              opk_backend_name(b), k);
+        CHECK(opk_test_alloc_live() == live, "%s %s k=%ld: %ld block(s) leaked",
+              c->name, opk_backend_name(b), k, opk_test_alloc_live() - live);
+        opk_ctx_destroy(ctx);
+        if (st == OPK_OK)
+            break;
+    }
+    CHECK(k <= MAX_K, "%s %s: never succeeded", c->name, opk_backend_name(b));
+    printf("%-18s %-7s: %ld allocation(s), each failure checked\n", c->name,
+           opk_backend_name(b), k - 1);
+    free(want), free(out), free(before);
+}
+
+int main(void)
+{
+    opk_mat I = {in, 1, IN_N, IN_N};
+    opk_fill(7, -6.0f, 9.0f, I);
+    opk_backend list[OPK_BACKEND_COUNT];
+    int nb = test_backends(list);
+    for (int i = 0; i < nb; i++) {
+        ctx_creation(list[i]);
+        for (size_t c = 0; c < NCASES; c++)
+            one_case(list[i], &cases[c]);
+    }
+    return check_summary("test_nomem");
+}
