@@ -22,6 +22,31 @@ typedef struct opk_softmax_job {
 /* Column ranges handed to kernels start at multiples of this. */
 #define OPK_COL_ALIGN 16
 
+/* One Sinkhorn solve (SPEC 3.2), already validated. The generic layer owns
+ * the iteration; kernels do one pass over S for a range of rows or columns.
+ * t_ij = fl(beta * s_ij) is recomputed on every pass (S is never copied). */
+typedef struct opk_sinkhorn_job {
+    const float *s;
+    size_t lds;
+    size_t rows, cols;
+    float beta;
+    const float *la;  /* Lg(a_i), n; -inf marks a zero mass */
+    const float *lb;  /* Lg(b_j), m; -inf marks a zero mass */
+    const float *f;   /* the current f: read by CHECK/PLAN and the column pass */
+    float *fnew;      /* UPDATE writes the new f here */
+    float *g;         /* read by the row pass, written by the column pass */
+    const float *cmax; /* column pass: max_i fl(t_ij + f_i), m */
+    float *r;         /* CHECK: r_i = lane16_j P_ij, n */
+    float *p;         /* PLAN: P_ij = E(fl(fl(t_ij + f_i) + g_j)) */
+    size_t ldp;
+} opk_sinkhorn_job;
+
+/* Row pass modes (combinable, except PLAN with UPDATE: P may be S). */
+#define OPK_SK_UPDATE 1u /* fnew_i = fl(la_i - LSE_j fl(t_ij + g_j)), and
+                            cmax_j = max(cmax_j, fl(t_ij + fnew_i)) */
+#define OPK_SK_CHECK 2u  /* r_i from f and g */
+#define OPK_SK_PLAN 4u   /* CHECK, and write P */
+
 typedef struct opk_ops {
     opk_backend id;
     /* Rows [r0, r1). scratch: cols floats, 64-byte aligned, private to the
@@ -39,6 +64,17 @@ typedef struct opk_ops {
      * early return, and returns its status. CPU backends leave them NULL. */
     opk_status (*softmax_call)(opk_ctx *ctx, const opk_softmax_job *j,
                                opk_axis axis);
+
+    /* Sinkhorn row pass over rows [r0, r1) (see OPK_SK_*). cmax: this
+     * thread's m column maxima, which UPDATE raises (NaN-aware max).
+     * scratch: cols + 64 floats, 64-byte aligned, private. */
+    void (*sinkhorn_rows)(const opk_sinkhorn_job *j, size_t r0, size_t r1,
+                          unsigned mode, float *cmax, float *scratch);
+    /* Sinkhorn column pass: g_j for columns [c0, c1), c0 a multiple of
+     * OPK_COL_ALIGN, from f and cmax; rows in ascending order (seq).
+     * scratch: c1 - c0 + 64 floats, 64-byte aligned, private. */
+    void (*sinkhorn_cols)(const opk_sinkhorn_job *j, size_t c0, size_t c1,
+                          float *scratch);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;

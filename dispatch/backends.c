@@ -149,3 +149,25 @@ opk_backend opk_backend_best_cpu(void)
             return order[i];
     return OPK_BACKEND_AUTO; /* nothing usable */
 }
+
+const char *opk_kernel_name(opk_kernel k)
+{
+    static const char *const kn[OPK_KERNEL_COUNT] = {"softmax", "sinkhorn",
+                                                     "cheb", "attention"};
+    return ((unsigned)k < OPK_KERNEL_COUNT) ? kn[k] : "?";
+}
+
+int opk_backend_implements(opk_backend b, opk_kernel k)
+{
+    if (!opk_backend_available(b))
+        return 0;
+    const opk_ops *o = opk_ops_for(b);
+    switch (k) {
+    case OPK_KERNEL_SOFTMAX:
+        return o->softmax_call || (o->softmax_rows && o->softmax_cols);
+    case OPK_KERNEL_SINKHORN:
+        return o->sinkhorn_rows && o->sinkhorn_cols;
+    default:
+        return 0;
+    }
+}

@@ -78,6 +78,22 @@ typedef struct opk_cpu_info {
 } opk_cpu_info;
 OPK_API void opk_cpu_describe(opk_cpu_info *info);
 
+/* The kernels, for asking which backend implements what. */
+typedef enum opk_kernel {
+    OPK_KERNEL_SOFTMAX = 0,
+    OPK_KERNEL_SINKHORN = 1,
+    OPK_KERNEL_CHEB = 2,
+    OPK_KERNEL_ATTENTION = 3
+} opk_kernel;
+#define OPK_KERNEL_COUNT 4
+
+/* "softmax", "sinkhorn", "cheb", "attention"; "?" if out of range. */
+OPK_API const char *opk_kernel_name(opk_kernel k);
+/* 1 if backend b is usable here and implements kernel k; a call of a kernel
+ * that the context's backend does not implement returns
+ * OPK_ERR_UNSUPPORTED (never a fallback to another backend). */
+OPK_API int opk_backend_implements(opk_backend b, opk_kernel k);
+
 /* ---- Contexts ---------------------------------------------------------- */
 
 typedef struct opk_config {
@@ -175,6 +191,48 @@ OPK_API opk_status opk_cl_device_describe(int index, opk_cl_device_info *info);
 /* Whether ctx's results claim bitwise conformance: 1 for the CPU backends,
  * the device's `bitwise` for opencl, 0 for a NULL ctx. */
 OPK_API int opk_ctx_bitwise(const opk_ctx *ctx);
+
+/* ---- Sinkhorn (SPEC 3.2) ----------------------------------------------- */
+
+typedef struct opk_sinkhorn_opts {
+    int max_iter;    /* >= 1; default 1000 */
+    float tol;       /* absolute row-marginal L1 error; < 0: 1e-6 * sum(a) */
+    int check_every; /* >= 1; the error is checked every so many iterations
+                        (and after the last one); default 10 */
+} opk_sinkhorn_opts;
+
+typedef struct opk_sinkhorn_info {
+    int iterations; /* full iterations done (row update + column update) */
+    float err;      /* row-marginal L1 error at the last check */
+    int converged;  /* 1 if err <= tol at a check, else 0 (not an error) */
+} opk_sinkhorn_info;
+
+/* {max_iter 1000, tol -1 (i.e. 1e-6 * sum(a)), check_every 10}. */
+OPK_API opk_sinkhorn_opts opk_sinkhorn_opts_default(void);
+
+/* Log-domain Sinkhorn: potentials f (n) and g (m) such that
+ * P_ij = exp(beta*S_ij + f_i + g_j) has row sums a and column sums b.
+ *
+ * S is n x m; t_ij = beta*S_ij must not be NaN or +inf (-inf forbids the
+ * pair). a (n floats) and b (m floats) are finite nonnegative masses with
+ * equal sums (relative difference <= 1e-4); NULL means a_i = 1 and
+ * b_j = n/m (bistochastic when n = m). opts NULL: opk_sinkhorn_opts_default().
+ *
+ * Outputs, each optional (NULL: not wanted): f, g; P, an n x m plan
+ * P_ij = exp(t_ij + f_i + g_j), which may be S itself (in place, same ld) but
+ * must not overlap anything else; info.
+ *
+ * Errors (nothing is written): OPK_ERR_INVALID_ARG for bad shapes, opts,
+ * beta, a NaN/negative/infinite mass or a NaN/+inf t_ij (the message names
+ * the index); OPK_ERR_INFEASIBLE when sum(a) and sum(b) differ, or when a row
+ * (column) of positive mass has no finite score in a column (row) of positive
+ * mass. Not converging within max_iter is not an error: see info.
+ * Memory: O(n + threads * m) floats of scratch; S is never copied. */
+OPK_API opk_status opk_sinkhorn(opk_ctx *ctx, opk_cmat S, float beta,
+                                const float *a, const float *b,
+                                const opk_sinkhorn_opts *opts, float *f,
+                                float *g, const opk_mat *P,
+                                opk_sinkhorn_info *info);
 
 #ifdef __cplusplus
 }

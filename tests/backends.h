@@ -26,6 +26,20 @@ static inline int test_backends(opk_backend *list)
     return n;
 }
 
+/* The usable backends that implement kernel k (see test_backends). */
+static inline int test_backends_for(opk_kernel k, opk_backend *list)
+{
+    opk_backend all[OPK_BACKEND_COUNT];
+    int n = test_backends(all), m = 0;
+    for (int i = 0; i < n; i++)
+        if (opk_backend_implements(all[i], k))
+            list[m++] = all[i];
+        else
+            printf("(%s does not implement %s: not tested on it)\n",
+                   opk_backend_name(all[i]), opk_kernel_name(k));
+    return m;
+}
+
 /* 1 if OPK_TEST_BACKENDS is set and leaves backend b out (tests of one
  * backend only, e.g. the OpenCL tests, then skip: tests/sanitize.sh). */
 static inline int test_backend_excluded(opk_backend b)

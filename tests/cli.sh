@@ -59,5 +59,25 @@ if "$opk" info | grep -q '^opencl *usable'; then
     expect 0 "backend opencl" -- "$opk" run softmax --in X="$work/x.npy" --backend opencl:0:0
     expect 1 "platform index 7" -- "$opk" run softmax --in X="$work/x.npy" --backend opencl:7:0
 fi
+
+# run sinkhorn on the same 2x3 file: hashes, info, outputs, errors.
+expect 0 "converged yes" -- "$opk" run sinkhorn --in S="$work/x.npy" --backend scalar
+expect 0 "P  2x3" -- "$opk" run sinkhorn --in S="$work/x.npy" --out-f "$work/f.npy" --out-g "$work/g.npy" --out-plan "$work/p.npy"
+[ -s "$work/f.npy" ] && [ -s "$work/g.npy" ] && [ -s "$work/p.npy" ] && ok || bad "sinkhorn outputs not written"
+# Every backend prints the scalar hashes.
+ref=$("$opk" run sinkhorn --in S="$work/x.npy" --beta -2.5 --backend scalar 2>&1 | sed 's/backend [a-z0-9]*//')
+for b in $("$opk" info 2>/dev/null | sed -n 's/^\(avx2\|avx512\|neon\) *usable.*/\1/p'); do
+    got=$("$opk" run sinkhorn --in S="$work/x.npy" --beta -2.5 --backend "$b" 2>&1 | sed 's/backend [a-z0-9]*//')
+    [ "$got" = "$ref" ] && ok || bad "sinkhorn on $b differs from scalar: $got"
+done
+expect 0 "iterations 3  error" -- "$opk" run sinkhorn --in S="$work/x.npy" --tol 0 --max-iter 3 --check-every 2
+expect 0 "converged no" -- "$opk" run sinkhorn --in S="$work/x.npy" --tol 0 --max-iter 3 --no-plan
+expect 2 "missing --in S" -- "$opk" run sinkhorn
+expect 2 "no input named 'X'" -- "$opk" run sinkhorn --in X="$work/x.npy"
+expect 2 "use --out-f" -- "$opk" run sinkhorn --in S="$work/x.npy" --out "$work/y.npy"
+expect 1 "needs 2 elements" -- "$opk" run sinkhorn --in S="$work/x.npy" --in a="$work/x.npy"
+expect 2 "not an integer" -- "$opk" run sinkhorn --in S="$work/x.npy" --max-iter 0
+expect 1 "S[1][0]" -- "$opk" run sinkhorn --in S="$work/x.npy" --beta 1e38
+expect 0 "0 mismatch" -- "$opk" verify --kernel sinkhorn --case 7x300
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -333,7 +333,7 @@ static void test_argument_errors(void)
 
 int main(void)
 {
-    nbackends = test_backends(backends);
+    nbackends = test_backends_for(OPK_KERNEL_SOFTMAX, backends);
     CHECK(nbackends >= 1 && backends[0] == OPK_BACKEND_SCALAR,
           "the scalar backend must be usable");
     printf("backends:");

@@ -74,6 +74,22 @@ int cmd_info(int argc, char **argv)
                ok ? "" : opk_backend_unavailable_reason((opk_backend)b));
     }
     print_opencl();
+    /* Which usable backend implements which kernel. */
+    printf("\n%-10s", "kernel");
+    for (int b = 1; b < OPK_BACKEND_COUNT; b++)
+        if (opk_backend_available((opk_backend)b))
+            printf(" %-8s", opk_backend_name((opk_backend)b));
+    printf("\n");
+    for (int k = 0; k < OPK_KERNEL_COUNT; k++) {
+        printf("%-10s", opk_kernel_name((opk_kernel)k));
+        for (int b = 1; b < OPK_BACKEND_COUNT; b++)
+            if (opk_backend_available((opk_backend)b))
+                printf(" %-8s", opk_backend_implements((opk_backend)b,
+                                                       (opk_kernel)k)
+                                    ? "yes"
+                                    : "-");
+        printf("\n");
+    }
     const char *env = getenv("OPK_BACKEND");
     const char *tenv = getenv("OPK_NUM_THREADS");
     opk_ctx *ctx;

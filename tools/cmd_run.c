@@ -15,6 +15,14 @@ static const char help[] =
     "kernels:\n"
     "  softmax   --in X=FILE.npy  [--beta B] [--axis rows|cols] [--log]\n"
     "            Y = softmax(B * X) along the axis (default rows, B = 1)\n"
+    "  sinkhorn  --in S=FILE.npy [--in a=FILE.npy] [--in b=FILE.npy] [--beta B]\n"
+    "            [--tol T] [--max-iter N] [--check-every K] [--no-plan]\n"
+    "            [--out-f FILE] [--out-g FILE] [--out-plan FILE]\n"
+    "            log-domain Sinkhorn on t = B * S (B = 1; -1/eps for a cost):\n"
+    "            potentials f, g and plan P = exp(t + f + g) with row sums a\n"
+    "            and column sums b (default 1 and rows/cols); prints the\n"
+    "            iterations, the row-marginal error, whether it converged\n"
+    "            (tol < 0: 1e-6 * sum(a)), and the hashes of f, g and P\n"
     "\n"
     "common options:\n"
     "  --backend B   scalar|avx2|avx512|neon|opencl[:P:D] (default: auto)\n"
@@ -33,6 +41,12 @@ typedef struct run_args {
     opk_backend backend;
     long threads;
     int cl_platform, cl_device; /* --backend opencl:P:D */
+
+    /* sinkhorn */
+    float tol;
+    long max_iter, check_every;
+    int no_plan;
+    const char *out_f, *out_g, *out_plan;
 } run_args;
 
 static const char *input_path(const run_args *a, const char *name)
@@ -112,12 +126,109 @@ static int run_softmax(const run_args *a, opk_ctx *ctx)
     return r;
 }
 
+/* A 1-D (or 1 x len, or len x 1) mass vector for sinkhorn. */
+static int read_masses(const run_args *a, const char *name, size_t len,
+                       const char *what, npy_array *v)
+{
+    char err[512];
+    if (npy_read(input_path(a, name), v, err, sizeof err))
+        return cli_error("run sinkhorn: --in %s: %s", name, err);
+    if ((v->rows != 1 && v->cols != 1) || v->rows * v->cols != len) {
+        cli_error("run sinkhorn: --in %s is %zux%zu; it needs %zu elements "
+                  "(one per %s of S)",
+                  name, v->rows, v->cols, len, what);
+        npy_free(v);
+        return 1;
+    }
+    return 0;
+}
+
+static int write_out(const char *path, const float *x, size_t rows,
+                     size_t cols, int ndim)
+{
+    char err[512];
+    if (path && npy_write(path, x, rows, cols, cols, ndim, err, sizeof err))
+        return cli_error("run sinkhorn: %s", err);
+    return 0;
+}
+
+static int run_sinkhorn(const run_args *a, opk_ctx *ctx)
+{
+    for (int i = 0; i < a->nin; i++)
+        if (strcmp(a->in_name[i], "S") && strcmp(a->in_name[i], "a") &&
+            strcmp(a->in_name[i], "b"))
+            return cli_usage_error("run sinkhorn: no input named '%s' (S, a, "
+                                   "b)", a->in_name[i]);
+    if (!input_path(a, "S"))
+        return cli_usage_error("run sinkhorn: missing --in S=FILE.npy");
+    if (a->out)
+        return cli_usage_error("run sinkhorn: use --out-f, --out-g or "
+                               "--out-plan instead of --out");
+    npy_array s, va = {0}, vb = {0};
+    char err[512];
+    if (npy_read(input_path(a, "S"), &s, err, sizeof err))
+        return cli_error("run sinkhorn: --in S: %s", err);
+    const size_t n = s.rows, m = s.cols;
+    int r = 0;
+    if ((input_path(a, "a") && (r = read_masses(a, "a", n, "row", &va))) ||
+        (input_path(a, "b") && (r = read_masses(a, "b", m, "column", &vb)))) {
+        npy_free(&s), npy_free(&va);
+        return r;
+    }
+    float *f = malloc((n + 1) * sizeof(float)), *g = malloc((m + 1) * sizeof(float));
+    float *p = a->no_plan ? NULL : malloc(n * m * sizeof(float) + 4);
+    if (!f || !g || (!a->no_plan && !p)) {
+        r = cli_error("run sinkhorn: out of memory");
+        goto done;
+    }
+    opk_sinkhorn_opts o = opk_sinkhorn_opts_default();
+    o.tol = a->tol;
+    o.max_iter = (int)a->max_iter;
+    o.check_every = (int)a->check_every;
+    opk_mat P = {p, n, m, m};
+    opk_sinkhorn_info info;
+    opk_status st = opk_sinkhorn(ctx, (opk_cmat){s.data, n, m, m}, a->beta,
+                                 va.data, vb.data, &o, f, g, p ? &P : NULL,
+                                 &info);
+    if (st) {
+        r = cli_error("run sinkhorn: %s: %s", opk_status_str(st),
+                      opk_ctx_last_error(ctx));
+        goto done;
+    }
+    const char *bname = opk_backend_name(opk_ctx_backend(ctx));
+    uint64_t h;
+    opk_hash((opk_cmat){f, 1, n, n}, &h);
+    printf("f  1x%zu  backend %s  hash %016llx\n", n, bname, (unsigned long long)h);
+    opk_hash((opk_cmat){g, 1, m, m}, &h);
+    printf("g  1x%zu  backend %s  hash %016llx\n", m, bname, (unsigned long long)h);
+    if (p) {
+        opk_hash(opk_cmat_of(P), &h);
+        printf("P  %zux%zu  backend %s  hash %016llx\n", n, m, bname,
+               (unsigned long long)h);
+    }
+    printf("iterations %d  error %.9g  converged %s\n", info.iterations,
+           (double)info.err, info.converged ? "yes" : "no");
+    if ((r = write_out(a->out_f, f, 1, n, 1)) || (r = write_out(a->out_g, g, 1, m, 1)))
+        goto done;
+    if (a->out_plan && !p)
+        r = cli_usage_error("run sinkhorn: --out-plan with --no-plan");
+    else if (p)
+        r = write_out(a->out_plan, p, n, m, 2);
+done:
+    free(f), free(g), free(p);
+    npy_free(&s), npy_free(&va), npy_free(&vb);
+    return r;
+}
+
 int cmd_run(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv) || argc < 2)
         return fputs(help, argc < 2 ? stderr : stdout), argc < 2 ? 2 : 0;
     run_args a = {.kernel = argv[1], .beta = 1.0f, .axis = "rows",
                   .backend = OPK_BACKEND_AUTO};
+    a.tol = opk_sinkhorn_opts_default().tol;
+    a.max_iter = opk_sinkhorn_opts_default().max_iter;
+    a.check_every = opk_sinkhorn_opts_default().check_every;
     const char *v;
     for (int i = 2; i < argc; i++) {
         int r;
@@ -161,6 +272,30 @@ int cmd_run(int argc, char **argv)
                 return 2;
         } else if (cli_flag(argv, i, "--log")) {
             a.log = 1;
+        } else if ((r = cli_opt(argc, argv, &i, "--tol", &v)) != 0) {
+            if (r < 0 || cli_parse_float("--tol", v, &a.tol))
+                return 2;
+        } else if ((r = cli_opt(argc, argv, &i, "--max-iter", &v)) != 0) {
+            if (r < 0 || cli_parse_int("--max-iter", v, 1, 1000000000, &a.max_iter))
+                return 2;
+        } else if ((r = cli_opt(argc, argv, &i, "--check-every", &v)) != 0) {
+            if (r < 0 ||
+                cli_parse_int("--check-every", v, 1, 1000000000, &a.check_every))
+                return 2;
+        } else if (cli_flag(argv, i, "--no-plan")) {
+            a.no_plan = 1;
+        } else if ((r = cli_opt(argc, argv, &i, "--out-f", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a.out_f = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--out-g", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a.out_g = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--out-plan", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a.out_plan = v;
         } else
             return cli_usage_error("run: unknown option '%s' (see opk run "
                                    "--help)", argv[i]);
@@ -168,6 +303,8 @@ int cmd_run(int argc, char **argv)
     int (*fn)(const run_args *, opk_ctx *) = NULL;
     if (!strcmp(a.kernel, "softmax"))
         fn = run_softmax;
+    else if (!strcmp(a.kernel, "sinkhorn"))
+        fn = run_sinkhorn;
     else
         return cli_usage_error("run: unknown kernel '%s' (see opk run --help)",
                                a.kernel);

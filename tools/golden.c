@@ -13,6 +13,7 @@ static const struct {
     int (*run)(opk_ctx *, const golden_case *, int, golden_result *);
 } runners[] = {
     {"softmax", golden_run_softmax},
+    {"sinkhorn", golden_run_sinkhorn},
 };
 
 #define NRUNNERS (sizeof runners / sizeof runners[0])

@@ -61,6 +61,8 @@ int golden_kernel_known(const char *kernel);
 /* Per-kernel runners (cases_<kernel>.c). */
 int golden_run_softmax(opk_ctx *ctx, const golden_case *c, int with_ref,
                        golden_result *r);
+int golden_run_sinkhorn(opk_ctx *ctx, const golden_case *c, int with_ref,
+                        golden_result *r);
 
 /* Helpers for runners. */
 int golden_bad(golden_result *r, const char *fmt, ...);
