@@ -187,6 +187,73 @@ static void softmax(rd *r, opk_ctx *ctx, float *arena, unsigned char *w)
         mark(w, arena, &y);
 }
 
+/* A vector of n floats in the arena, or NULL (optional arguments). */
+static float *make_vec(rd *r, float *arena, size_t n, int *in_arena)
+{
+    size_t off = (size_t)take(r, 2) % ARENA;
+    *in_arena = off + n <= ARENA;
+    if ((take(r, 1) & 3) == 0) {
+        *in_arena = 1;
+        return NULL;
+    }
+    return arena + off;
+}
+
+static void mark_vec(unsigned char *w, const float *arena, const float *v, size_t n)
+{
+    if (v)
+        memset(w + (v - arena), 1, n);
+}
+
+/* ---- sinkhorn ---- */
+static void sinkhorn(rd *r, opk_ctx *ctx, float *arena, unsigned char *w)
+{
+    fmat s = make_mat(r, arena);
+    if (s.rows > 24 && s.rows < 40) /* keep the iterations cheap */
+        s.rows -= 16, settle(&s, arena);
+    int p_mode = (int)(take(r, 1) % 4); /* 0: none, 1: in place, else own */
+    fmat p = p_mode == 1 ? s : make_mat(r, arena);
+    if (p_mode >= 2 && (take(r, 1) & 1))
+        p.rows = s.rows, p.cols = s.cols, settle(&p, arena);
+    int ia, ib, iff, ig;
+    /* Masses: a NULL, or vectors whose values are the arena's (any sign,
+     * NaN, inf: the checks decide). */
+    float *a = make_vec(r, arena, s.rows, &ia), *b = make_vec(r, arena, s.cols, &ib);
+    float *f = make_vec(r, arena, s.rows, &iff), *g = make_vec(r, arena, s.cols, &ig);
+    uint32_t bb = (uint32_t)take(r, 4);
+    float beta;
+    if (bb >> 30)
+        beta = (float)(int)(bb % 9) - 4.0f;
+    else
+        memcpy(&beta, &bb, 4);
+    opk_sinkhorn_opts o = opk_sinkhorn_opts_default();
+    o.max_iter = (int)(take(r, 1) % 8) - 1;        /* -1 .. 6 */
+    o.check_every = (int)(take(r, 1) % 4) - 1;     /* -1 .. 2 */
+    uint8_t t = (uint8_t)take(r, 1);
+    o.tol = t < 200 ? (float)t * 1e-3f - 0.05f : (t & 1 ? NAN : INFINITY);
+    int definite = mat_invalid(&s) || !isfinite(beta) || o.max_iter < 1 ||
+                   o.check_every < 1 ||
+                   (p_mode && (mat_invalid(&p) || p.rows != s.rows || p.cols != s.cols));
+    if (!definite && (!s.in_arena || (p_mode && !p.in_arena) || !ia || !ib || !iff || !ig))
+        return; /* would reach past the arena: not callable */
+    opk_cmat S = {s.data, s.rows, s.cols, s.ld};
+    opk_mat P = {p.data, p.rows, p.cols, p.ld};
+    opk_sinkhorn_info info;
+    opk_status st = opk_sinkhorn(ctx, S, beta, a, b, &o, f, g, p_mode ? &P : NULL, &info);
+    if (definite && st != OPK_ERR_INVALID_ARG)
+        fail("sinkhorn: invalid arguments accepted", st, ctx);
+    if (st != OPK_OK && st != OPK_ERR_INVALID_ARG && st != OPK_ERR_INFEASIBLE)
+        fail("sinkhorn: unexpected status", st, ctx);
+    if (st != OPK_OK && !*opk_ctx_last_error(ctx))
+        fail("sinkhorn: no message", st, ctx);
+    if (st == OPK_OK) {
+        if (p_mode)
+            mark(w, arena, &p);
+        mark_vec(w, arena, f, s.rows);
+        mark_vec(w, arena, g, s.cols);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static float *arena;
@@ -203,8 +270,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(arena, pristine, sizeof pristine);
     memset(w, 0, ARENA);
     opk_ctx *ctx = pick_ctx(&r);
-    switch (take(&r, 1) % 1) { /* one case per entry point on main */
+    switch (take(&r, 1) % 2) { /* one case per entry point on main */
     case 0: softmax(&r, ctx, arena, w); break;
+    case 1: sinkhorn(&r, ctx, arena, w); break;
     }
     for (size_t i = 0; i < ARENA; i++)
         if (!w[i] && memcmp(&arena[i], &pristine[i], sizeof(float))) {
