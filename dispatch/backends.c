@@ -167,6 +167,12 @@ int opk_backend_implements(opk_backend b, opk_kernel k)
         return o->softmax_call || (o->softmax_rows && o->softmax_cols);
     case OPK_KERNEL_SINKHORN:
         return o->sinkhorn_rows && o->sinkhorn_cols;
+    case OPK_KERNEL_CHEB:
+        return o->cheb_rows != NULL;
+    case OPK_KERNEL_ATTENTION: /* the sinkhorn mode and graph term need those */
+        return o->attn_fused_rows && o->attn_row_dots && o->attn_linear_kv &&
+               o->attn_linear_rows && o->attn_scores && o->attn_pv_rows &&
+               o->sinkhorn_rows && o->sinkhorn_cols && o->cheb_rows;
     default:
         return 0;
     }
