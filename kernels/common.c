@@ -116,15 +116,17 @@ void opk_test_fail_alloc_at(long k)
 long opk_test_alloc_calls(void) { return atomic_load(&alloc_calls); }
 long opk_test_alloc_live(void) { return atomic_load(&alloc_live); }
 
-void *opk_alloc(size_t bytes)
+void *opk_alloc(size_t bytes) { return opk_alloc_aligned(bytes, 64); }
+
+void *opk_alloc_aligned(size_t bytes, size_t align)
 {
     long k = atomic_load_explicit(&fail_at, memory_order_relaxed);
     if (k > 0 && atomic_fetch_add(&alloc_calls, 1) + 1 == k)
         return NULL;
-    size_t n = (bytes + 63) & ~(size_t)63;
+    size_t n = (bytes + align - 1) & ~(align - 1);
     if (n < bytes)
         return NULL;
-    void *p = aligned_alloc(64, n ? n : 64);
+    void *p = aligned_alloc(align, n ? n : align);
     if (p)
         atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
     return p;

@@ -71,7 +71,51 @@ static opk_status sk(opk_ctx *ctx, const float *in, float *out, int with_masses)
 static opk_status sk_plain(opk_ctx *c, const float *i, float *o) { return sk(c, i, o, 0); }
 static opk_status sk_masses(opk_ctx *c, const float *i, float *o) { return sk(c, i, o, 1); }
 
+/* Attention: Q n x d, K and V m x d (m = n, so H may be NULL), O n x d. */
+#define AT_N 19
+#define AT_D 8
+static opk_status at(opk_ctx *ctx, const float *in, float *out, opk_norm nm)
+{
+    opk_cmat Q = {in, AT_N, AT_D, AT_D};
+    opk_cmat K = {in + AT_N * AT_D, AT_N, AT_D, AT_D};
+    opk_cmat V = {in + 2 * AT_N * AT_D, AT_N, AT_D, AT_D};
+    opk_mat O = {out, AT_N, AT_D, AT_D};
+    opk_attention_opts o = opk_attention_opts_default();
+    o.norm = nm;
+    o.tau = 0.75f;
+    return opk_attention(ctx, Q, K, V, NULL, &o, O);
+}
+static opk_status at_softmax(opk_ctx *c, const float *i, float *o) { return at(c, i, o, OPK_NORM_SOFTMAX); }
+static opk_status at_sinkhorn(opk_ctx *c, const float *i, float *o) { return at(c, i, o, OPK_NORM_SINKHORN); }
+static opk_status at_linear(opk_ctx *c, const float *i, float *o) { return at(c, i, o, OPK_NORM_LINEAR); }
+static opk_status at_sigmoid(opk_ctx *c, const float *i, float *o) { return at(c, i, o, OPK_NORM_SIGMOID); }
+
+/* Chebyshev propagation on a ring of CH_N nodes, F features, order 5. */
+#define CH_N 23
+#define CH_F 6
+static opk_status ch(opk_ctx *ctx, const float *in, float *out)
+{
+    static int64_t rp[CH_N + 1];
+    static int32_t ci[2 * CH_N];
+    static float v[2 * CH_N];
+    for (int i = 0; i < CH_N; i++) {
+        rp[i + 1] = 2 * (i + 1);
+        ci[2 * i] = (i + CH_N - 1) % CH_N, ci[2 * i + 1] = (i + 1) % CH_N;
+        v[2 * i] = v[2 * i + 1] = -0.5f;
+    }
+    opk_csr L = {CH_N, CH_N, 2 * CH_N, rp, ci, v};
+    const float c[6] = {0.5f, -0.25f, 0.125f, 0.0625f, -0.03125f, 0.015625f};
+    opk_cmat X = {in, CH_N, CH_F, CH_F};
+    opk_mat Y = {out, CH_N, CH_F, CH_F};
+    return opk_cheb(ctx, L, -1.0f, 1.0f, c, 5, X, Y);
+}
+
 static const nm_case cases[] = {
+    {"attention softmax", AT_N * AT_D, 0, at_softmax},
+    {"attention sinkhorn", AT_N * AT_D, 0, at_sinkhorn},
+    {"attention linear", AT_N * AT_D, 0, at_linear},
+    {"attention sigmoid", AT_N * AT_D, 0, at_sigmoid},
+    {"cheb", CH_N * CH_F, 0, ch},
     {"sinkhorn", SK_N + SK_M + SK_N * SK_M, 0, sk_plain},
     {"sinkhorn masses", SK_N + SK_M + SK_N * SK_M, 0, sk_masses},
     {"softmax rows", SM_R * SM_C, 0, sm_rows},
