@@ -28,6 +28,12 @@ if [ "$job" = test ] && [ "$(uname -m)" = x86_64 ]; then
     pkgs="$pkgs $cross"
 fi
 
+# Hardening (`test`): valgrind (memcheck test), clang + its runtimes and
+# libomp (libFuzzer harnesses, tests/fuzz.sh), oclgrind (tests/oclgrind.sh).
+if [ "$job" = test ]; then
+    pkgs="$pkgs valgrind clang libclang-rt-14-dev libomp-dev oclgrind"
+fi
+
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -64,4 +70,7 @@ else
     if [ -n "$cross" ]; then
         JOBS=$jobs tests/aarch64.sh "${AARCH64_BUILD_DIR:-build-aarch64}"
     fi
+    # ASan + UBSan + LSan on the fast suite, then ~60 s of fuzzing.
+    JOBS=$jobs tests/sanitize.sh "${ASAN_BUILD_DIR:-build-asan}"
+    JOBS=$jobs tests/fuzz.sh "${FUZZ_BUILD_DIR:-build-fuzz}"
 fi

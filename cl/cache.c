@@ -327,7 +327,7 @@ int opk_cl_program_cache_file(const opk_ctx *ctx, const char *program,
     if (!src)
         return -1;
     opk_cl_cache_path(ctx, src, path, n);
-    free(src);
+    opk_free(src);
     return 0;
 }
 

@@ -39,7 +39,7 @@ char *opk_cl_program_source(const char *program)
             return NULL;
         len += strlen(parts[i]) + 1;
     }
-    char *s = malloc(len), *p = s;
+    char *s = opk_alloc(len), *p = s;
     if (!s)
         return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -133,9 +133,10 @@ opk_status opk_cl_open(opk_ctx *ctx)
                         "platform %d (%d device%s)",
                         P, D, D, P, nd, nd == 1 ? "" : "s");
     }
-    opk_cl *cl = calloc(1, sizeof *cl);
+    opk_cl *cl = opk_alloc(sizeof *cl);
     if (!cl)
         return opk_fail(NULL, OPK_ERR_NOMEM, "opencl: out of memory");
+    memset(cl, 0, sizeof *cl);
     cl->platform = plat;
     cl->device = dev;
     cl->info = info;
@@ -152,7 +153,7 @@ opk_status opk_cl_open(opk_ctx *ctx)
                                      (cl_context_properties)plat, 0};
     cl->context = clCreateContext(props, 1, &dev, NULL, NULL, &err);
     if (!cl->context) {
-        free(cl);
+        opk_free(cl);
         return opk_fail(NULL, OPK_ERR_BACKEND,
                         "opencl:%d:%d: clCreateContext on %s: %s (%d)", P, D,
                         info.name, opk_cl_err_name(err), (int)err);
@@ -160,7 +161,7 @@ opk_status opk_cl_open(opk_ctx *ctx)
     cl->queue = make_queue(cl, &err);
     if (!cl->queue) {
         clReleaseContext(cl->context);
-        free(cl);
+        opk_free(cl);
         return opk_fail(NULL, OPK_ERR_BACKEND,
                         "opencl:%d:%d: clCreateCommandQueue on %s: %s (%d)",
                         P, D, info.name, opk_cl_err_name(err), (int)err);
@@ -184,7 +185,7 @@ void opk_cl_close(opk_ctx *ctx)
     clReleaseCommandQueue(cl->queue);
     clReleaseContext(cl->context);
     pthread_mutex_destroy(&cl->lock);
-    free(cl);
+    opk_free(cl);
     ctx->cl = NULL;
 }
 
@@ -208,10 +209,13 @@ static opk_status get_program(const opk_ctx *ctx, const char *name,
                         OPK_CL_MAX_PROGRAMS);
     char *src = opk_cl_program_source(name);
     if (!src)
-        return opk_fail(ctx, OPK_ERR_BACKEND,
-                        "opencl: no program cl/%s.cl in this build", name);
+        return source_text(name)
+                   ? opk_fail(ctx, OPK_ERR_NOMEM,
+                              "opencl: out of memory for program cl/%s.cl", name)
+                   : opk_fail(ctx, OPK_ERR_BACKEND,
+                              "opencl: no program cl/%s.cl in this build", name);
     opk_status st = opk_cl_build(ctx, name, src, out);
-    free(src);
+    opk_free(src);
     if (st)
         return st;
     for (size_t i = 0; opk_cl_sources[i].name; i++)

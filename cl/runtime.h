@@ -112,7 +112,7 @@ opk_status opk_cl_build(const opk_ctx *ctx, const char *name,
 void opk_cl_cache_path(const opk_ctx *ctx, const char *source, char *path,
                        size_t n);
 /* The full program text for cl/<program>.cl (prelude, E, Lg, the file);
- * malloc'ed; NULL if no such file. */
+ * from opk_alloc (opk_free it); NULL if no such file or out of memory. */
 char *opk_cl_program_source(const char *program);
 
 /* ---- kernels (softmax_host.c, mathtest_host.c) ---- */

@@ -23,7 +23,7 @@ static void detect(opk_cpu *c)
 {
     unsigned a, b, cx, d;
     c->arch = "x86_64";
-    if (__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u) {
+    if ((unsigned)__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u) { /* int in clang */
         unsigned w[12];
         for (unsigned i = 0; i < 3; i++)
             __get_cpuid(0x80000002u + i, &w[4 * i], &w[4 * i + 1],

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../kernels/common.h"
@@ -82,9 +83,10 @@ opk_status opk_ctx_create(const opk_config *cfg, opk_ctx **out)
         if (st)
             return st;
     }
-    opk_ctx *ctx = calloc(1, sizeof *ctx);
+    opk_ctx *ctx = opk_alloc(sizeof *ctx); /* opk_alloc: failure injection */
     if (!ctx)
         return opk_fail(NULL, OPK_ERR_NOMEM, "ctx: out of memory");
+    memset(ctx, 0, sizeof *ctx);
     ctx->backend = b;
     ctx->ops = opk_ops_for(b);
     ctx->num_threads = nt;
@@ -94,7 +96,7 @@ opk_status opk_ctx_create(const opk_config *cfg, opk_ctx **out)
     if (b == OPK_BACKEND_OPENCL) {
         opk_status st = opk_cl_open(ctx); /* device P:D, context, queue */
         if (st) {
-            free(ctx);
+            opk_free(ctx);
             return st;
         }
     }
@@ -109,7 +111,7 @@ void opk_ctx_destroy(opk_ctx *ctx)
     if (ctx && ctx->cl)
         opk_cl_close(ctx);
 #endif
-    free(ctx);
+    opk_free(ctx);
 }
 
 opk_backend opk_ctx_backend(const opk_ctx *ctx)

@@ -100,7 +100,7 @@ static float *alloc_blocks(size_t bytes)
     if (bytes < 2 * huge)
         return opk_alloc(bytes);
     size_t n = (bytes + huge - 1) & ~(huge - 1);
-    float *p = n < bytes ? NULL : aligned_alloc(huge, n);
+    float *p = n < bytes ? NULL : opk_alloc_aligned(n, huge);
 #ifdef MADV_HUGEPAGE
     if (p)
         madvise(p, n, MADV_HUGEPAGE);
@@ -193,7 +193,7 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
         return opk_unported(ctx, "cheb");
     /* Coefficients are read throughout: copy them so that a c inside Y
      * cannot change under our feet. */
-    float *cc = malloc((K + 1) * sizeof *cc);
+    float *cc = opk_alloc((K + 1) * sizeof *cc);
     if (!cc)
         return opk_fail(ctx, OPK_ERR_NOMEM, "cheb: out of memory");
     memcpy(cc, c, (K + 1) * sizeof *cc);
@@ -211,7 +211,7 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
         if (__builtin_mul_overflow(n, F, &blk) ||
             __builtin_mul_overflow(blk, nblk * sizeof(float), &blk) ||
             !(buf = alloc_blocks(blk))) {
-            free(cc);
+            opk_free(cc);
             return opk_fail(ctx, OPK_ERR_NOMEM,
                             "cheb: cannot allocate %zu blocks of %zu x %zu "
                             "floats",
@@ -237,9 +237,9 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
         nch = 4 * (size_t)nt;
     if (nch > n)
         nch = n;
-    size_t *cut = malloc((nch + 1) * sizeof *cut);
+    size_t *cut = opk_alloc((nch + 1) * sizeof *cut);
     if (!cut) {
-        free(buf), free(cc);
+        opk_free(buf), opk_free(cc);
         return opk_fail(ctx, OPK_ERR_NOMEM, "cheb: out of memory");
     }
     for (size_t h = 0; h <= nch; h++)
@@ -274,8 +274,8 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
                     ops->cheb_rows(&jb, &sp, cut[h], cut[h + 1]);
         }
     }
-    free(cut);
-    free(buf); /* opk_alloc and alloc_blocks memory alike */
-    free(cc);
+    opk_free(cut);
+    opk_free(buf); /* opk_alloc and alloc_blocks memory alike */
+    opk_free(cc);
     return OPK_OK;
 }

@@ -2,11 +2,13 @@
 #include "common.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../dispatch/ctx.h"
+#include "test_hooks.h"
 
 /* The last error is per thread (a context may be shared by threads), tagged
  * with the context it belongs to. */
@@ -99,12 +101,40 @@ int opk_threads_for(const opk_ctx *ctx, size_t work, size_t unit_bytes)
     return (int)t;
 }
 
-void *opk_alloc(size_t bytes)
+/* Allocation failure injection (kernels/test_hooks.h). Always compiled in,
+ * hidden from the shared library's exports: the path tests exercise is the
+ * one that ships, at the cost of one relaxed atomic load per allocation. */
+static _Atomic long fail_at;     /* 0: off; else fail call number fail_at */
+static _Atomic long alloc_calls; /* calls since the hook was armed */
+static _Atomic long alloc_live;  /* opk_alloc'ed blocks not yet freed */
+
+void opk_test_fail_alloc_at(long k)
 {
-    size_t n = (bytes + 63) & ~(size_t)63;
+    atomic_store(&alloc_calls, 0);
+    atomic_store(&fail_at, k > 0 ? k : 0);
+}
+long opk_test_alloc_calls(void) { return atomic_load(&alloc_calls); }
+long opk_test_alloc_live(void) { return atomic_load(&alloc_live); }
+
+void *opk_alloc(size_t bytes) { return opk_alloc_aligned(bytes, 64); }
+
+void *opk_alloc_aligned(size_t bytes, size_t align)
+{
+    long k = atomic_load_explicit(&fail_at, memory_order_relaxed);
+    if (k > 0 && atomic_fetch_add(&alloc_calls, 1) + 1 == k)
+        return NULL;
+    size_t n = (bytes + align - 1) & ~(align - 1);
     if (n < bytes)
         return NULL;
-    return aligned_alloc(64, n ? n : 64);
+    void *p = aligned_alloc(align, n ? n : align);
+    if (p)
+        atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
+    return p;
 }
 
-void opk_free(void *p) { free(p); }
+void opk_free(void *p)
+{
+    if (p)
+        atomic_fetch_sub_explicit(&alloc_live, 1, memory_order_relaxed);
+    free(p);
+}

@@ -42,6 +42,9 @@ int opk_threads_for(const opk_ctx *ctx, size_t work, size_t unit_bytes);
 
 /* 64-byte aligned allocation (never for size 0: returns a valid pointer). */
 void *opk_alloc(size_t bytes);
+/* The same with a power-of-two alignment >= 64 (e.g. 2 MiB for huge pages);
+ * freed with opk_free. */
+void *opk_alloc_aligned(size_t bytes, size_t align);
 void opk_free(void *p);
 
 #endif

@@ -40,6 +40,14 @@ static inline int test_backends_for(opk_kernel k, opk_backend *list)
     return m;
 }
 
+/* 1 if OPK_TEST_BACKENDS is set and leaves backend b out (tests of one
+ * backend only, e.g. the OpenCL tests, then skip: tests/sanitize.sh). */
+static inline int test_backend_excluded(opk_backend b)
+{
+    const char *only = getenv("OPK_TEST_BACKENDS");
+    return only && !strstr(only, opk_backend_name(b));
+}
+
 static inline opk_ctx *test_ctx(opk_backend b, int threads)
 {
     opk_config cfg = opk_config_default();

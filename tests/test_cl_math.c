@@ -20,6 +20,7 @@
 #include <sleef.h>
 
 #include "../cl/hooks.h"
+#include "backends.h"
 #include "check.h"
 #include "opk.h"
 
@@ -93,6 +94,10 @@ static size_t edge_values(float *x)
 int main(int argc, char **argv)
 {
     int all = argc > 1 && !strcmp(argv[1], "all");
+    if (test_backend_excluded(OPK_BACKEND_OPENCL)) {
+        printf("test_cl_math: skipped: OPK_TEST_BACKENDS leaves opencl out\n");
+        return 77;
+    }
     if (!opk_backend_available(OPK_BACKEND_OPENCL)) {
         printf("test_cl_math: skipped: %s\n",
                opk_backend_unavailable_reason(OPK_BACKEND_OPENCL));

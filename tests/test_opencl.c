@@ -445,6 +445,10 @@ static void test_cache(void)
 
 int main(void)
 {
+    if (test_backend_excluded(OPK_BACKEND_OPENCL)) {
+        printf("test_opencl: skipped: OPK_TEST_BACKENDS leaves opencl out\n");
+        return 77;
+    }
     if (!opk_backend_available(OPK_BACKEND_OPENCL)) {
         printf("test_opencl: skipped: %s\n",
                opk_backend_unavailable_reason(OPK_BACKEND_OPENCL));

@@ -373,8 +373,15 @@ int cmd_run(int argc, char **argv)
                 return cli_usage_error("--in: '%s' is not NAME=FILE.npy", v);
             if (a.nin == MAX_IN)
                 return cli_usage_error("--in: at most %d inputs", MAX_IN);
-            char *name = strndup(v, (size_t)(eq - v));
-            a.in_name[a.nin] = name;
+            /* Names live in a static table: nothing to free on the many
+             * early returns (a strndup here leaked on each, found by LSan). */
+            static char names[MAX_IN][64];
+            if ((size_t)(eq - v) >= sizeof names[0])
+                return cli_usage_error("--in: name '%.*s' is too long",
+                                       (int)(eq - v), v);
+            memcpy(names[a.nin], v, (size_t)(eq - v));
+            names[a.nin][eq - v] = 0;
+            a.in_name[a.nin] = names[a.nin];
             a.in_path[a.nin++] = eq + 1;
         } else if ((r = cli_opt(argc, argv, &i, "--out", &v)) != 0) {
             if (r < 0)
@@ -475,7 +482,5 @@ int cmd_run(int argc, char **argv)
                               a.cl_device);
     int r = ctx ? fn(&a, ctx) : 1;
     opk_ctx_destroy(ctx);
-    for (int i = 0; i < a.nin; i++)
-        free((char *)a.in_name[i]);
     return r;
 }

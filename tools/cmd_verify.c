@@ -6,10 +6,12 @@
 
 #include "cli.h"
 #include "golden.h"
+#include "stress.h"
 
 static const char help[] =
     "usage: opk verify [--backend B|all] [--kernel K] [--case TEXT]\n"
     "                  [--golden FILE] [--threads N] [--failures-only]\n"
+    "                  [--repeat N]\n"
     "\n"
     "Runs every golden case (tests/golden/conformance.tsv, compiled in) on\n"
     "every usable backend and prints case, backend, output, hash, whether it\n"
@@ -25,6 +27,12 @@ static const char help[] =
     "  --threads N      threads per kernel call (default: OPK_NUM_THREADS or\n"
     "                   all cores); results must not depend on it\n"
     "  --failures-only  print only the rows that fail, and the summary\n"
+    "  --repeat N       stress mode: --threads T (default 8) caller threads\n"
+    "                   each run the selected cases N times, all at once, on\n"
+    "                   one shared context per backend; every output hash must\n"
+    "                   equal a single-threaded run's (and the golden hash on\n"
+    "                   bitwise backends). Calls use the context's default\n"
+    "                   thread count (OPK_NUM_THREADS or all cores).\n"
     "\n"
     "OpenCL: `all` runs every OpenCL device (shown as opencl, or opencl:P:D\n"
     "beyond the first). A device without denormals, fma or correctly rounded\n"
@@ -65,12 +73,64 @@ static int targets(const char *sel, target *t)
     return n;
 }
 
+/* --repeat: the stress mode (tools/stress.c) on every target. */
+static int verify_stress(const target *tg, int nb, golden_case *cases,
+                         size_t ncases, const char *kernel, const char *only,
+                         long repeat, int callers)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < ncases; k++) /* the selection, compacted */
+        if (!(kernel && strcmp(cases[k].kernel, kernel)) &&
+            !(only && !strstr(cases[k].name, only)))
+            cases[n++] = cases[k];
+    if (n == 0) {
+        free(cases);
+        return cli_error("verify: no case selected");
+    }
+    int bad = 0;
+    for (int b = 0; b < nb; b++) {
+        opk_ctx *ctx = cli_ctx_cl(tg[b].b, 0, tg[b].p, tg[b].d);
+        if (!ctx) {
+            bad = 1;
+            continue;
+        }
+        char bname[24];
+        snprintf(bname, sizeof bname, "%s", opk_backend_name(opk_ctx_backend(ctx)));
+        if (opk_ctx_backend(ctx) == OPK_BACKEND_OPENCL && (tg[b].p || tg[b].d))
+            snprintf(bname, sizeof bname, "opencl:%d:%d", tg[b].p, tg[b].d);
+        /* The single-threaded reference must itself be right. */
+        long golden_bad_runs = 0;
+        if (opk_ctx_bitwise(ctx))
+            for (size_t k = 0; k < n; k++) {
+                golden_result r;
+                if (!golden_run(ctx, &cases[k], 0, &r) && !golden_matches(&cases[k], &r))
+                    golden_bad_runs++;
+            }
+        stress_report rep;
+        if (stress_run(ctx, cases, n, callers, repeat, &rep)) {
+            opk_ctx_destroy(ctx);
+            free(cases);
+            return cli_error("verify: cannot start %d threads", callers);
+        }
+        int ok = !rep.failures && !rep.mismatches && !golden_bad_runs;
+        printf("%-10s %d threads x %ld repeats x %zu cases: %ld calls, %ld "
+               "hash mismatch(es), %ld failure(s), %ld golden mismatch(es)%s%s%s\n",
+               bname, callers, repeat, n - (size_t)rep.unported, rep.calls,
+               rep.mismatches, rep.failures, golden_bad_runs,
+               ok ? ": OK" : ": FAIL", rep.first[0] ? "; first: " : "", rep.first);
+        bad |= !ok;
+        opk_ctx_destroy(ctx);
+    }
+    free(cases);
+    return bad ? 1 : 0;
+}
+
 int cmd_verify(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv))
         return fputs(help, stdout), 0;
     const char *bsel = "all", *kernel = NULL, *only = NULL, *file = NULL, *v;
-    long threads = 0;
+    long threads = 0, repeat = 0;
     int failures_only = 0;
     for (int i = 1; i < argc; i++) {
         int r;
@@ -93,6 +153,9 @@ int cmd_verify(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v)) != 0) {
             if (r < 0 || cli_parse_int("--threads", v, 1, 4096, &threads))
                 return 2;
+        } else if ((r = cli_opt(argc, argv, &i, "--repeat", &v)) != 0) {
+            if (r < 0 || cli_parse_int("--repeat", v, 1, 1000000, &repeat))
+                return 2;
         } else if (cli_flag(argv, i, "--failures-only")) {
             failures_only = 1;
         } else
@@ -113,6 +176,9 @@ int cmd_verify(int argc, char **argv)
              : golden_parse(opk_golden_tsv, &cases, &ncases, err, sizeof err))
         return cli_error("verify: %s", err);
 
+    if (repeat)
+        return verify_stress(tg, nb, cases, ncases, kernel, only, repeat,
+                             threads ? (int)threads : 8);
     int runs = 0, matched = 0, mismatched = 0, failed = 0, over_tol = 0;
     int unported = 0;
     int tol_runs = 0;

@@ -1,0 +1,283 @@
+/* libFuzzer harness: the argument checks of every entry point. The input
+ * picks a kernel, shapes, ld, where each matrix starts inside one shared
+ * arena (so inputs and outputs may overlap), and the parameters (raw float
+ * bits: NaN, inf, ...). Each call must return a status that agrees with
+ * SPEC 7 as restated in the oracle below, and write nothing outside its
+ * outputs' elements (nothing at all on failure). Shapes that would reach
+ * past the arena are only passed when the checks must reject them (ld <
+ * cols, byte counts overflowing size_t, NULL data). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opk.h"
+
+#define ARENA 4096 /* floats */
+
+typedef struct rd {
+    const uint8_t *p;
+    size_t n;
+} rd;
+
+static uint64_t take(rd *r, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++) {
+        v = v << 8 | (r->n ? *r->p : 0);
+        if (r->n)
+            r->p++, r->n--;
+    }
+    return v;
+}
+
+/* A matrix in the arena. The top bits of the shape byte choose a hostile
+ * case (huge ld or rows, NULL data). */
+typedef struct fmat {
+    float *data;
+    size_t rows, cols, ld;
+    int in_arena; /* 1: every element lies inside the arena */
+} fmat;
+
+static int span_end(size_t rows, size_t cols, size_t ld, size_t off, size_t *end)
+{
+    if (rows == 0 || cols == 0) {
+        *end = off;
+        return 0;
+    }
+    size_t n;
+    if (__builtin_mul_overflow(rows - 1, ld, &n) || __builtin_add_overflow(n, cols, &n) ||
+        __builtin_add_overflow(n, off, &n))
+        return -1;
+    *end = n;
+    return 0;
+}
+
+/* Sets in_arena from the current shape (again after changing it). */
+static void settle(fmat *m, const float *arena)
+{
+    size_t end, off = m->data ? (size_t)(m->data - arena) : 0;
+    m->in_arena = m->data && !span_end(m->rows, m->cols, m->ld, off, &end) &&
+                  end <= ARENA && m->ld >= m->cols;
+    if (m->rows == 0 || m->cols == 0)
+        m->in_arena = m->ld >= m->cols;
+}
+
+static fmat make_mat(rd *r, float *arena)
+{
+    fmat m;
+    uint8_t mode = (uint8_t)take(r, 1);
+    m.rows = take(r, 1) % 40;
+    m.cols = take(r, 1) % 70;
+    m.ld = m.cols + (size_t)(take(r, 1) % 24) - 4; /* may be < cols */
+    size_t off = (size_t)take(r, 2) % ARENA;
+    m.data = arena + off;
+    switch (mode % 16) {
+    case 0: m.ld = SIZE_MAX / 2 + take(r, 1); break;       /* overflow */
+    case 1: m.rows = SIZE_MAX / 4 + 1; break;              /* overflow */
+    case 2: m.data = NULL; break;                          /* NULL */
+    case 3: m.ld = m.cols; break;
+    default: break;
+    }
+    settle(&m, arena);
+    return m;
+}
+
+/* SPEC 7's "must be rejected" for one matrix (independent of the arena). */
+static int mat_invalid(const fmat *m)
+{
+    if (m->ld < m->cols)
+        return 1;
+    if (m->rows == 0 || m->cols == 0)
+        return 0;
+    if (!m->data)
+        return 1;
+    size_t n;
+    if (__builtin_mul_overflow(m->rows - 1, m->ld, &n) ||
+        __builtin_add_overflow(n, m->cols, &n) || __builtin_mul_overflow(n, 4, &n) ||
+        (uintptr_t)m->data + n < (uintptr_t)m->data)
+        return 1;
+    return 0;
+}
+
+static int overlap(const fmat *a, const fmat *b)
+{
+    if (!a->rows || !a->cols || !b->rows || !b->cols)
+        return 0;
+    /* Addresses as integers: the spans may reach past the arena (only
+     * called for matrices whose byte counts do not overflow). */
+    uintptr_t a0 = (uintptr_t)a->data, b0 = (uintptr_t)b->data;
+    uintptr_t a1 = a0 + 4 * ((a->rows - 1) * a->ld + a->cols);
+    uintptr_t b1 = b0 + 4 * ((b->rows - 1) * b->ld + b->cols);
+    return a0 < b1 && b0 < a1;
+}
+
+/* Marks the elements of m (not its padding) as writable. */
+static void mark(unsigned char *w, const float *arena, const fmat *m)
+{
+    if (!m->cols)
+        return; /* empty: ld may be anything */
+    for (size_t i = 0; i < m->rows; i++)
+        memset(w + (m->data - arena) + i * m->ld, 1, m->cols);
+}
+
+static opk_ctx *ctxs[OPK_BACKEND_COUNT];
+static float pristine[ARENA];
+
+static opk_ctx *pick_ctx(rd *r)
+{
+    int b = 1 + (int)(take(r, 1) % (OPK_BACKEND_COUNT - 1));
+    if (b == OPK_BACKEND_OPENCL || !opk_backend_available((opk_backend)b))
+        b = OPK_BACKEND_SCALAR; /* CPU backends only: device calls are slow */
+    if (!ctxs[b]) {
+        opk_config cfg = opk_config_default();
+        cfg.backend = (opk_backend)b;
+        cfg.num_threads = 1;
+        if (opk_ctx_create(&cfg, &ctxs[b]))
+            abort();
+    }
+    return ctxs[b];
+}
+
+static void fail(const char *what, opk_status st, opk_ctx *ctx)
+{
+    fprintf(stderr, "fuzz_args: %s (status %s: %s)\n", what, opk_status_str(st),
+            opk_ctx_last_error(ctx));
+    abort();
+}
+
+/* ---- softmax ---- */
+static void softmax(rd *r, opk_ctx *ctx, float *arena, unsigned char *w)
+{
+    fmat x = make_mat(r, arena);
+    fmat y = (take(r, 1) & 7) == 0 ? x : make_mat(r, arena); /* in place */
+    if (take(r, 1) & 1) /* mostly matching shapes */
+        y.rows = x.rows, y.cols = x.cols, settle(&y, arena);
+    uint32_t bb = (uint32_t)take(r, 4);
+    float beta;
+    if (bb >> 30)
+        beta = (float)(int)(bb % 9) - 4.0f; /* small, common values */
+    else
+        memcpy(&beta, &bb, 4);
+    int axis = (int)(take(r, 1) % 4) - 1; /* -1, 0, 1, 2 */
+    unsigned flags = (unsigned)(take(r, 1) % 3) * (take(r, 1) & 1 ? 1 : 2);
+    int invalid = mat_invalid(&x) || mat_invalid(&y) || x.rows != y.rows ||
+                  x.cols != y.cols || !isfinite(beta) || (axis != 0 && axis != 1) ||
+                  (flags & ~OPK_LOG);
+    int inplace = x.data == y.data;
+    if (!invalid && inplace && x.ld != y.ld && x.rows > 1)
+        invalid = 1;
+    if (!invalid && !inplace && overlap(&x, &y))
+        invalid = 1;
+    if (!invalid && (!x.in_arena || !y.in_arena))
+        return; /* valid but reaching outside the arena: not callable */
+    /* Invalid calls are made even when a matrix reaches past the arena:
+     * a check that read or wrote before rejecting would show under ASan. */
+    opk_cmat X = {x.data, x.rows, x.cols, x.ld};
+    opk_mat Y = {y.data, y.rows, y.cols, y.ld};
+    opk_status st = opk_softmax(ctx, X, Y, beta, (opk_axis)axis, flags);
+    if (invalid && st != OPK_ERR_INVALID_ARG)
+        fail("softmax: invalid arguments accepted", st, ctx);
+    if (!invalid && st != OPK_OK)
+        fail("softmax: valid arguments rejected", st, ctx);
+    if (st == OPK_ERR_INVALID_ARG && !*opk_ctx_last_error(ctx))
+        fail("softmax: no message", st, ctx);
+    if (st == OPK_OK)
+        mark(w, arena, &y);
+}
+
+/* A vector of n floats in the arena, or NULL (optional arguments). */
+static float *make_vec(rd *r, float *arena, size_t n, int *in_arena)
+{
+    size_t off = (size_t)take(r, 2) % ARENA;
+    *in_arena = off + n <= ARENA;
+    if ((take(r, 1) & 3) == 0) {
+        *in_arena = 1;
+        return NULL;
+    }
+    return arena + off;
+}
+
+static void mark_vec(unsigned char *w, const float *arena, const float *v, size_t n)
+{
+    if (v)
+        memset(w + (v - arena), 1, n);
+}
+
+/* ---- sinkhorn ---- */
+static void sinkhorn(rd *r, opk_ctx *ctx, float *arena, unsigned char *w)
+{
+    fmat s = make_mat(r, arena);
+    if (s.rows > 24 && s.rows < 40) /* keep the iterations cheap */
+        s.rows -= 16, settle(&s, arena);
+    int p_mode = (int)(take(r, 1) % 4); /* 0: none, 1: in place, else own */
+    fmat p = p_mode == 1 ? s : make_mat(r, arena);
+    if (p_mode >= 2 && (take(r, 1) & 1))
+        p.rows = s.rows, p.cols = s.cols, settle(&p, arena);
+    int ia, ib, iff, ig;
+    /* Masses: a NULL, or vectors whose values are the arena's (any sign,
+     * NaN, inf: the checks decide). */
+    float *a = make_vec(r, arena, s.rows, &ia), *b = make_vec(r, arena, s.cols, &ib);
+    float *f = make_vec(r, arena, s.rows, &iff), *g = make_vec(r, arena, s.cols, &ig);
+    uint32_t bb = (uint32_t)take(r, 4);
+    float beta;
+    if (bb >> 30)
+        beta = (float)(int)(bb % 9) - 4.0f;
+    else
+        memcpy(&beta, &bb, 4);
+    opk_sinkhorn_opts o = opk_sinkhorn_opts_default();
+    o.max_iter = (int)(take(r, 1) % 8) - 1;        /* -1 .. 6 */
+    o.check_every = (int)(take(r, 1) % 4) - 1;     /* -1 .. 2 */
+    uint8_t t = (uint8_t)take(r, 1);
+    o.tol = t < 200 ? (float)t * 1e-3f - 0.05f : (t & 1 ? NAN : INFINITY);
+    int definite = mat_invalid(&s) || !isfinite(beta) || o.max_iter < 1 ||
+                   o.check_every < 1 ||
+                   (p_mode && (mat_invalid(&p) || p.rows != s.rows || p.cols != s.cols));
+    if (!definite && (!s.in_arena || (p_mode && !p.in_arena) || !ia || !ib || !iff || !ig))
+        return; /* would reach past the arena: not callable */
+    opk_cmat S = {s.data, s.rows, s.cols, s.ld};
+    opk_mat P = {p.data, p.rows, p.cols, p.ld};
+    opk_sinkhorn_info info;
+    opk_status st = opk_sinkhorn(ctx, S, beta, a, b, &o, f, g, p_mode ? &P : NULL, &info);
+    if (definite && st != OPK_ERR_INVALID_ARG)
+        fail("sinkhorn: invalid arguments accepted", st, ctx);
+    if (st != OPK_OK && st != OPK_ERR_INVALID_ARG && st != OPK_ERR_INFEASIBLE)
+        fail("sinkhorn: unexpected status", st, ctx);
+    if (st != OPK_OK && !*opk_ctx_last_error(ctx))
+        fail("sinkhorn: no message", st, ctx);
+    if (st == OPK_OK) {
+        if (p_mode)
+            mark(w, arena, &p);
+        mark_vec(w, arena, f, s.rows);
+        mark_vec(w, arena, g, s.cols);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static float *arena;
+    static unsigned char *w;
+    if (!arena) {
+        arena = malloc(ARENA * sizeof *arena);
+        w = malloc(ARENA);
+        opk_mat P = {pristine, 1, ARENA, ARENA};
+        opk_fill(1, -6.0f, 9.0f, P);
+        for (size_t i = 0; i < ARENA; i += 97)
+            pristine[i] = i % 2 ? -INFINITY : NAN; /* specials */
+    }
+    rd r = {data, size};
+    memcpy(arena, pristine, sizeof pristine);
+    memset(w, 0, ARENA);
+    opk_ctx *ctx = pick_ctx(&r);
+    switch (take(&r, 1) % 2) { /* one case per entry point on main */
+    case 0: softmax(&r, ctx, arena, w); break;
+    case 1: sinkhorn(&r, ctx, arena, w); break;
+    }
+    for (size_t i = 0; i < ARENA; i++)
+        if (!w[i] && memcmp(&arena[i], &pristine[i], sizeof(float))) {
+            fprintf(stderr, "fuzz_args: element %zu outside the outputs was written\n", i);
+            abort();
+        }
+    return 0;
+}
