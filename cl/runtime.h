@@ -126,5 +126,8 @@ opk_status opk_cl_sinkhorn(opk_ctx *ctx, const struct opk_sinkhorn_job *j,
 struct opk_cheb_job;
 opk_status opk_cl_cheb(opk_ctx *ctx, const struct opk_cheb_job *j,
                        const float *c, size_t K, opk_cmat X, opk_mat Y);
+struct opk_attn_job;
+opk_status opk_cl_attention(opk_ctx *ctx, const struct opk_attn_job *j,
+                            int sinkhorn_iters, int linear_global_norm);
 
 #endif

@@ -11,6 +11,7 @@ static const opk_ops table = {
     .softmax_call = opk_cl_softmax,
     .sinkhorn_call = opk_cl_sinkhorn,
     .cheb_call = opk_cl_cheb,
+    .attention_call = opk_cl_attention,
 };
 
 const opk_ops *opk_ops_opencl(void) { return &table; }

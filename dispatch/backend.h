@@ -199,6 +199,11 @@ typedef struct opk_ops {
      * softmax_call): Y = sum_k c_k T_k X for the validated j (n, F >= 1). */
     opk_status (*cheb_call)(opk_ctx *ctx, const struct opk_cheb_job *j,
                             const float *c, size_t K, opk_cmat X, opk_mat Y);
+    /* Whole-call attention for device backends (see softmax_call), called
+     * after every check and after the graph term G (j->g) is computed:
+     * writes O (j->o) only on success. */
+    opk_status (*attention_call)(opk_ctx *ctx, const opk_attn_job *j,
+                                 int sinkhorn_iters, int linear_global_norm);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;

@@ -170,6 +170,8 @@ int opk_backend_implements(opk_backend b, opk_kernel k)
     case OPK_KERNEL_CHEB:
         return o->cheb_call || o->cheb_rows;
     case OPK_KERNEL_ATTENTION: /* the sinkhorn mode and graph term need those */
+        if (o->attention_call) /* a device: the graph term runs cheb_call */
+            return o->cheb_call || o->cheb_rows;
         return o->attn_fused_rows && o->attn_row_dots && o->attn_linear_kv &&
                o->attn_linear_rows && o->attn_scores && o->attn_pv_rows &&
                o->sinkhorn_rows && o->sinkhorn_cols && o->cheb_rows;

@@ -220,6 +220,12 @@ opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K, opk_cmat V,
         }
         jb.g = G, jb.ldg = jb.dv;
     }
+    if (ctx->ops->attention_call) { /* a device backend: the whole call */
+        st = ctx->ops->attention_call(ctx, &jb, op.sinkhorn_iters,
+                                      op.linear_global_norm);
+        opk_free(G);
+        return st;
+    }
     switch (op.norm) {
     case OPK_NORM_SOFTMAX:
     case OPK_NORM_SIGMOID:

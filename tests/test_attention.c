@@ -395,6 +395,36 @@ static void test_bit_identity_random(void)
     }
 }
 
+/* Wide V (dv > 256: the OpenCL fused kernel takes several passes over the
+ * keys, one per 256 features) and d > 32 (its K staging in chunks), every
+ * mode: bits equal to the scalar reference on every backend. */
+static void test_wide_v(void)
+{
+    for (int nm = 0; nm < 4; nm++) {
+        if (!have_norm((opk_norm)nm))
+            continue;
+        prob p;
+        prob_init(&p, 11, 130, 70, 300, 1, 1, 555 + (uint64_t)nm);
+        opk_attention_opts op = opk_attention_opts_default();
+        op.norm = (opk_norm)nm;
+        op.tau = 0.6f;
+        float *ref = malloc(p.n * p.dv * sizeof(float));
+        CHECK_ST(run(OPK_BACKEND_SCALAR, 1, &p, 1, &op), OPK_OK);
+        for (size_t i = 0; i < p.n; i++)
+            memcpy(ref + i * p.dv, p.O.data + i * p.O.ld, p.dv * 4);
+        for (int bi = 1; bi < nbackends; bi++) {
+            mark_o(&p, -7.0f);
+            CHECK_ST(run(backends[bi], 0, &p, 1, &op), OPK_OK);
+            char what[120];
+            snprintf(what, sizeof what, "%s wide V %s",
+                     opk_backend_name(backends[bi]), norm_name[nm]);
+            CHECK(same_bits(&p, ref, what), "%s", what);
+        }
+        free(ref);
+        prob_free(&p);
+    }
+}
+
 /* Every kind of special scores on a fixed shape (3 key blocks, rows in
  * blocks of 4 and alone), both fused modes, positive and negative beta:
  * bits equal to the scalar reference; with kind 1 and beta > 0 the rows of
@@ -765,6 +795,7 @@ int main(void)
     test_sinkhorn_one_half_step();
     test_difformer_global_norm();
     test_bit_identity_random();
+    test_wide_v();
     test_special_scores();
     test_graph_term();
     test_threads();

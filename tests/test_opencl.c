@@ -443,6 +443,49 @@ static void test_cache(void)
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* Attention whose operands exceed the device's allocation limit (shrunk by
+ * OPK_CL_MAX_ALLOC): OPK_ERR_BACKEND naming the buffer, O untouched; the
+ * same context then runs a smaller call with the scalar bits, every mode. */
+static void test_attention_too_big(void)
+{
+    setenv("OPK_CL_MAX_ALLOC", "4096", 1);
+    opk_status st;
+    opk_ctx *ctx = cl_ctx(0, 0, &st);
+    unsetenv("OPK_CL_MAX_ALLOC");
+    enum { N = 40, M = 40, D = 30, DV = 20 };
+    static float q[N * D], k[M * D], v[M * DV], o[N * DV], r[N * DV];
+    opk_fill(11, -1.0f, 1.0f, (opk_mat){q, N, D, D});
+    opk_fill(12, -1.0f, 1.0f, (opk_mat){k, M, D, D});
+    opk_fill(13, -1.0f, 1.0f, (opk_mat){v, M, DV, DV});
+    opk_ctx *ref = test_ctx(OPK_BACKEND_SCALAR, 1);
+    for (int nm = 0; nm < 4; nm++) {
+        opk_attention_opts op = opk_attention_opts_default();
+        op.norm = (opk_norm)nm;
+        for (int i = 0; i < N * DV; i++)
+            o[i] = 42.0f;
+        CHECK_ST(opk_attention(ctx, (opk_cmat){q, N, D, D},
+                               (opk_cmat){k, M, D, D},
+                               (opk_cmat){v, M, DV, DV}, NULL, &op,
+                               (opk_mat){o, N, DV, DV}),
+                 OPK_ERR_BACKEND);
+        CHECK(strstr(opk_ctx_last_error(ctx), "exceeds the largest"),
+              "message: %s", opk_ctx_last_error(ctx));
+        CHECK(o[0] == 42.0f && o[N * DV - 1] == 42.0f, "O untouched");
+        const size_t n = 12, d = 7, dv = 9; /* fits 4096 bytes everywhere */
+        opk_cmat Q = {q, n, d, D}, K = {k, n, d, D}, V = {v, n, dv, DV};
+        CHECK_ST(opk_attention(ref, Q, K, V, NULL, &op, (opk_mat){r, n, dv, DV}),
+                 OPK_OK);
+        CHECK_ST(opk_attention(ctx, Q, K, V, NULL, &op, (opk_mat){o, n, dv, DV}),
+                 OPK_OK);
+        int same = 1;
+        for (size_t i = 0; i < n; i++)
+            same &= !memcmp(o + i * DV, r + i * DV, dv * 4);
+        CHECK(same, "mode %d: usable after the failure, same bits", nm);
+    }
+    opk_ctx_destroy(ref);
+    opk_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     if (test_backend_excluded(OPK_BACKEND_OPENCL)) {
@@ -461,6 +504,7 @@ int main(void)
     test_impossible_buffer();
     test_chunks();
     test_sinkhorn_too_big();
+    test_attention_too_big();
     test_build_failure();
     test_threads();
     test_profiling();
