@@ -11,4 +11,9 @@ void opk_softmax_rows_neon(const opk_softmax_job *j, size_t r0, size_t r1,
 void opk_softmax_cols_neon(const opk_softmax_job *j, size_t c0, size_t c1,
                            float *scratch);
 
+void opk_sinkhorn_rows_neon(const opk_sinkhorn_job *j, size_t r0, size_t r1,
+                            unsigned mode, float *cmax, float *scratch);
+void opk_sinkhorn_cols_neon(const opk_sinkhorn_job *j, size_t c0, size_t c1,
+                            float *scratch);
+
 #endif
