@@ -24,6 +24,7 @@ typedef enum bench_limit_kind {
 
 typedef struct bench_kernel {
     const char *name;
+    opk_kernel op;                 /* backends that lack it are skipped */
     int ndims;                     /* dims per shape; --size gives them all */
     const char *const *variants;   /* NULL-terminated; --size runs each */
     const bench_shape *shapes;     /* the default set */
@@ -31,8 +32,9 @@ typedef struct bench_kernel {
     const bench_shape *quick;      /* the --quick set: runs in seconds */
     size_t nquick;
     bench_limit_kind limit;
-    /* Bytes moved (BENCH_BANDWIDTH) or flops (BENCH_FMA_PEAK) of one call. */
-    double (*work)(const bench_shape *s);
+    /* Bytes moved (BENCH_BANDWIDTH) or flops (BENCH_FMA_PEAK) of one call;
+     * state is what setup made (a graph's nnz, say). */
+    double (*work)(const bench_shape *s, const void *state);
     /* Allocates and fills the operands (opk_fill) into *state; returns 0,
      * or -1 with a message in err. */
     int (*setup)(const bench_shape *s, void **state, char *err, size_t n);
@@ -57,5 +59,9 @@ int bench_parse_size(const bench_kernel *k, const char *text,
 float *bench_alloc_floats(size_t count);
 
 extern const bench_kernel bench_softmax;
+extern const bench_kernel bench_sinkhorn;
+extern const bench_kernel bench_cheb;
+extern const bench_kernel bench_attention;
+extern const bench_kernel bench_attention_linear;
 
 #endif

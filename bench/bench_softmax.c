@@ -27,8 +27,9 @@ static const bench_shape quick[] = {
     {"cols", {1024, 1024}},
 };
 
-static double work(const bench_shape *s)
+static double work(const bench_shape *s, const void *state)
 {
+    (void)state;
     return 2.0 * sizeof(float) * (double)s->dims[0] * (double)s->dims[1];
 }
 
@@ -79,6 +80,7 @@ static opk_status run(opk_ctx *ctx, void *state)
 
 const bench_kernel bench_softmax = {
     .name = "softmax",
+    .op = OPK_KERNEL_SOFTMAX,
     .ndims = 2,
     .variants = variants,
     .shapes = shapes,

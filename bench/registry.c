@@ -9,6 +9,10 @@
 
 const bench_kernel *const bench_kernels[] = {
     &bench_softmax,
+    &bench_sinkhorn,
+    &bench_cheb,
+    &bench_attention,
+    &bench_attention_linear,
     NULL,
 };
 

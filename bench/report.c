@@ -40,7 +40,7 @@ static void shape_label(const bench_record *r, char *buf, size_t n)
 
 void bench_report_header(void)
 {
-    printf("\n%-10s %-18s %-8s %7s %5s %10s %10s %14s %12s\n", "kernel",
+    printf("\n%-16s %-24s %-8s %7s %5s %10s %10s %14s %12s\n", "kernel",
            "shape", "backend", "threads", "reps", "median ms", "min ms",
            "rate", "% of limit");
 }
@@ -55,7 +55,7 @@ void bench_report_row(const bench_record *r)
                  r->k->limit == BENCH_BANDWIDTH ? "bw" : "fma");
     else
         snprintf(pct, sizeof pct, "-");
-    printf("%-10s %-18s %-8s %7d %5d %10.3f %10.3f %14s %12s\n", r->k->name,
+    printf("%-16s %-24s %-8s %7d %5d %10.3f %10.3f %14s %12s\n", r->k->name,
            shape, opk_backend_name(r->backend), r->threads, r->st.reps,
            r->st.median_s * 1e3, r->st.min_s * 1e3, rate, pct);
     fflush(stdout);
@@ -113,7 +113,7 @@ int bench_report_json(FILE *f, const bench_machine *m,
         bj_number(&j, "min_ms", r->st.min_s * 1e3);
         bj_string(&j, "unit", unit_of(r->k));
         bj_number(&j, "rate", r->rate);
-        bj_number(&j, "work_per_call", r->k->work(&r->shape));
+        bj_number(&j, "work_per_call", r->work);
         bj_string(&j, "limit",
                   r->k->limit == BENCH_BANDWIDTH ? "bandwidth" : "fma_peak");
         bj_number(&j, "limit_value", r->limit);

@@ -30,8 +30,8 @@
 #include "opk.h"
 
 #define OPK_CL_MAX_PROGRAMS 8
-#define OPK_CL_MAX_KERNELS 16
-#define OPK_CL_MAX_BUFFERS 4
+#define OPK_CL_MAX_KERNELS 32
+#define OPK_CL_MAX_BUFFERS 16
 
 typedef struct opk_cl {
     cl_platform_id platform;
@@ -119,5 +119,12 @@ char *opk_cl_program_source(const char *program);
 struct opk_softmax_job;
 opk_status opk_cl_softmax(opk_ctx *ctx, const struct opk_softmax_job *j,
                           opk_axis axis);
+struct opk_sinkhorn_job;
+opk_status opk_cl_sinkhorn(opk_ctx *ctx, const struct opk_sinkhorn_job *j,
+                           const float *a, const opk_sinkhorn_opts *opts,
+                           float tol, opk_sinkhorn_info *info);
+struct opk_cheb_job;
+opk_status opk_cl_cheb(opk_ctx *ctx, const struct opk_cheb_job *j,
+                       const float *c, size_t K, opk_cmat X, opk_mat Y);
 
 #endif

@@ -9,6 +9,8 @@
 static const opk_ops table = {
     .id = OPK_BACKEND_OPENCL,
     .softmax_call = opk_cl_softmax,
+    .sinkhorn_call = opk_cl_sinkhorn,
+    .cheb_call = opk_cl_cheb,
 };
 
 const opk_ops *opk_ops_opencl(void) { return &table; }

@@ -19,9 +19,86 @@ typedef struct opk_softmax_job {
     int log; /* log-softmax */
 } opk_softmax_job;
 
+/* One opk_cheb call, already validated (SPEC 3.3): L (n x n CSR, stored
+ * order = summation order), F feature columns, alpha and gamma of L~. */
+typedef struct opk_cheb_job {
+    const int64_t *row_ptr;
+    const int32_t *col_idx;
+    const float *val;
+    size_t n, F;
+    float alpha, gamma;
+} opk_cheb_job;
+
+/* One order k >= 1 of the recurrence, fused with the Y update. For each row
+ * i and column f, with p_if the fma chain over row i's entries of v:
+ *   a = fma(alpha, p_if, fl(gamma * v_if))
+ *   w == NULL (k = 1):  t_if = a;                 y_if = fma(c, t_if, fl(c0 * v_if))
+ *   else (k >= 2):      t_if = fl(fl(2 a) - w_if); y_if = fma(c, t_if, y_if)
+ * t may be w (T_k overwrites T_{k-2}: row i reads only its own w row);
+ * t == NULL: T_k is not stored (the last order). v is never written. */
+typedef struct opk_cheb_step {
+    const float *v; /* T_{k-1} (X when k = 1), gathered by column */
+    size_t ldv;
+    const float *w; /* T_{k-2}, NULL when k = 1 */
+    size_t ldw;
+    float *t;
+    size_t ldt;
+    float *y;
+    size_t ldy;
+    float c, c0;
+} opk_cheb_step;
+
 /* Column ranges handed to kernels start at multiples of this. */
 #define OPK_COL_ALIGN 16
 
+
+/* One attention call (SPEC 3.4), already validated; see kernels/attention.c.
+ * Query rows are independent: threads get row ranges. */
+typedef struct opk_attn_job {
+    const float *q, *k, *v, *h; /* h is V when the caller passed H = NULL */
+    size_t ldq, ldk, ldv, ldh;
+    const float *g; /* graph term G (n x dv), NULL without a graph */
+    size_t ldg;
+    float *o;
+    size_t ldo;
+    size_t n, m, d, dv;
+    int norm;    /* opk_norm */
+    float gamma; /* fl(beta / Sq(d)) */
+    /* Mixing: g ? fma(a3, G, fma(a2, B, fl(a1 H))) : fma(tau, B, fl(a1 H)) */
+    float tau, a1, a2, a3;
+    /* Key blocks of OPK_ATTN_BLOCK packed by opk_attn_pack (NULL if the
+     * backend packs nothing): per block, K^T (d x 64, zero-padded keys),
+     * then V (64 x dvp, zero-padded); block stride OPK_ATTN_BLOCK*(d+dvp). */
+    const float *pack;
+    size_t dvp; /* dv rounded up to a multiple of 16 */
+} opk_attn_job;
+
+/* The shared packing of key blocks (plain C, kernels/attention.c), for the
+ * attn_pack entries of the SIMD tables. */
+void opk_attn_pack_blocks(const opk_attn_job *j, size_t b0, size_t b1,
+                          float *pack);
+
+/* Keys per online-softmax block (SPEC 3.4). */
+#define OPK_ATTN_BLOCK 64
+/* Query rows per tile of the fused kernels: their running state (max, sum,
+ * dvp accumulators) lives in the thread's scratch. */
+#define OPK_ATTN_TILE 64
+/* Scratch floats per thread for attn_fused_rows. */
+#define OPK_ATTN_SCRATCH(dvp) \
+    ((size_t)OPK_ATTN_TILE * ((dvp) + 2 * OPK_ATTN_BLOCK + 16))
+
+/* Scratch floats per thread for attn_linear_rows: a transposed tile of 16
+ * query rows and their denominators. */
+#define OPK_ATTN_LINEAR_SCRATCH(d, dvp) (16 * ((d) + 16) + (dvp) + 64)
+
+/* Linear mode (SPEC 3.4): the key-side sums, reduced over all keys in one
+ * fixed order. kv: d x dvp (KV_kf), ks: d, vs: dvp. */
+typedef struct opk_attn_linear {
+    const float *rk; /* m scales of K (global norm), or NULL: the KV kernel
+                      * computes the row scales fl(1 / Sq(dot)) itself */
+    const float *rq; /* n scales of Q */
+    float *kv, *ks, *vs;
+} opk_attn_linear;
 /* One Sinkhorn solve (SPEC 3.2), already validated. The generic layer owns
  * the iteration; kernels do one pass over S for a range of rows or columns.
  * t_ij = fl(beta * s_ij) is recomputed on every pass (S is never copied). */
@@ -65,6 +142,37 @@ typedef struct opk_ops {
     opk_status (*softmax_call)(opk_ctx *ctx, const opk_softmax_job *j,
                                opk_axis axis);
 
+    /* ---- attention (kernels/attention.c) ---- */
+    /* Packs key blocks [b0, b1) for the fused kernels; NULL: none needed. */
+    void (*attn_pack)(const opk_attn_job *j, size_t b0, size_t b1,
+                      float *pack);
+    /* Softmax or sigmoid mode, fused; query rows [r0, r1). scratch:
+     * OPK_ATTN_SCRATCH(dvp) floats, 64-byte aligned, private. */
+    void (*attn_fused_rows)(const opk_attn_job *j, size_t r0, size_t r1,
+                            float *scratch);
+    /* Linear mode. r[i] = dot(x_i, x_i) for rows [r0, r1) of X (cols
+     * wide, row stride ld), or fl(1 / Sq(dot)) with inv (+inf: a zero row). */
+    void (*attn_row_dots)(const float *x, size_t ld, size_t cols, size_t r0,
+                          size_t r1, int inv, float *r);
+    /* Adds keys [j0, j1) to rows [k0, k1) of KV and ks, in key order, and
+     * to vs with do_vs. Without l->rk, *zero gets the first key in
+     * [j0, j1) of norm zero (SIZE_MAX if none; nothing else promised). */
+    void (*attn_linear_kv)(const opk_attn_job *j, const opk_attn_linear *l,
+                           size_t k0, size_t k1, size_t j0, size_t j1,
+                           int do_vs, size_t *zero);
+    /* Query rows [r0, r1) of the linear mode, with the mixing. scratch:
+     * OPK_ATTN_LINEAR_SCRATCH(d, dvp) floats, 64-byte aligned, private. */
+    void (*attn_linear_rows)(const opk_attn_job *j, const opk_attn_linear *l,
+                             size_t r0, size_t r1, float *scratch);
+    /* Sinkhorn mode. Scores S_ij (SPEC 3.4) of rows [r0, r1) into s (row
+     * stride lds >= m rounded up to 16; columns up to that may be written).
+     * Uses the packed blocks when the backend packs. */
+    void (*attn_scores)(const opk_attn_job *j, size_t r0, size_t r1, float *s,
+                        size_t lds);
+    /* B = P V (fma chain over j ascending from +0), mixed into O, for rows
+     * [r0, r1). scratch: OPK_ATTN_SCRATCH(dvp) floats, private. */
+    void (*attn_pv_rows)(const opk_attn_job *j, const float *p, size_t ldp,
+                         size_t r0, size_t r1, float *scratch);
     /* Sinkhorn row pass over rows [r0, r1) (see OPK_SK_*). cmax: this
      * thread's m column maxima, which UPDATE raises (NaN-aware max).
      * scratch: cols + 64 floats, 64-byte aligned, private. */
@@ -75,6 +183,22 @@ typedef struct opk_ops {
      * scratch: c1 - c0 + 64 floats, 64-byte aligned, private. */
     void (*sinkhorn_cols)(const opk_sinkhorn_job *j, size_t c0, size_t c1,
                           float *scratch);
+    /* One Chebyshev order over rows [r0, r1) (see opk_cheb_step). */
+    void (*cheb_rows)(const struct opk_cheb_job *j,
+                      const struct opk_cheb_step *s, size_t r0, size_t r1);
+
+    /* Whole-call Sinkhorn for device backends (see softmax_call), called
+     * after every check (scores scanned, masses and Lg of the masses ready).
+     * j: s, lds, rows, cols, beta, la, lb, and p/ldp (NULL: no plan); the
+     * result potentials go to j->fnew (n) and j->g (m), written only on
+     * success. a: the row masses for the error (NULL: 1); tol resolved. */
+    opk_status (*sinkhorn_call)(opk_ctx *ctx, const opk_sinkhorn_job *j,
+                                const float *a, const opk_sinkhorn_opts *opts,
+                                float tol, opk_sinkhorn_info *info);
+    /* Whole-call Chebyshev propagation for device backends (see
+     * softmax_call): Y = sum_k c_k T_k X for the validated j (n, F >= 1). */
+    opk_status (*cheb_call)(opk_ctx *ctx, const struct opk_cheb_job *j,
+                            const float *c, size_t K, opk_cmat X, opk_mat Y);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;

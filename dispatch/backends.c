@@ -166,7 +166,13 @@ int opk_backend_implements(opk_backend b, opk_kernel k)
     case OPK_KERNEL_SOFTMAX:
         return o->softmax_call || (o->softmax_rows && o->softmax_cols);
     case OPK_KERNEL_SINKHORN:
-        return o->sinkhorn_rows && o->sinkhorn_cols;
+        return o->sinkhorn_call || (o->sinkhorn_rows && o->sinkhorn_cols);
+    case OPK_KERNEL_CHEB:
+        return o->cheb_call || o->cheb_rows;
+    case OPK_KERNEL_ATTENTION: /* the sinkhorn mode and graph term need those */
+        return o->attn_fused_rows && o->attn_row_dots && o->attn_linear_kv &&
+               o->attn_linear_rows && o->attn_scores && o->attn_pv_rows &&
+               o->sinkhorn_rows && o->sinkhorn_cols && o->cheb_rows;
     default:
         return 0;
     }

@@ -192,6 +192,48 @@ OPK_API opk_status opk_cl_device_describe(int index, opk_cl_device_info *info);
  * the device's `bitwise` for opencl, 0 for a NULL ctx. */
 OPK_API int opk_ctx_bitwise(const opk_ctx *ctx);
 
+
+/* ---- Damped attention (SPEC 3.4) --------------------------------------- */
+
+/* The normalization A = Normalize(S) of the scores S = Q K^T * beta/sqrt(d). */
+typedef enum opk_norm {
+    OPK_NORM_SOFTMAX = 0,  /* row-stochastic, online (no n x m matrix) */
+    OPK_NORM_SINKHORN = 1, /* bistochastic: sinkhorn_iters half-steps */
+    OPK_NORM_LINEAR = 2,   /* DIFFormer-simple, O(n d dv), beta ignored */
+    OPK_NORM_SIGMOID = 3   /* DIFFormer-advanced, row-normalized sigmoid */
+} opk_norm;
+
+struct opk_csr; /* the sparse operator type of opk_cheb (SPEC 2, 3.3) */
+
+typedef struct opk_attention_opts {
+    float beta;         /* score scale: gamma = beta / sqrt(d); default 1 */
+    float tau;          /* damping in [0, 1]: O = (1-tau) H + tau (...); 1 */
+    opk_norm norm;      /* default OPK_NORM_SOFTMAX */
+    int sinkhorn_iters; /* half-steps (>= 1) in sinkhorn mode; default 3 */
+    int linear_global_norm; /* linear mode: one Frobenius norm for all of Q
+                             * (and of K) instead of row norms (0 or 1) */
+    /* Optional graph term G = sum_k c_k T_k(L~) V (SPEC 3.3), mixed in as
+     * O = (1-tau) H + tau ((1-lambda_g) A V + lambda_g G); needs n = m. */
+    const struct opk_csr *graph; /* n x n operator; NULL: no graph term */
+    float lmin, lmax;            /* its spectrum bounds, lmin < lmax */
+    const float *cheb_c;         /* cheb_K + 1 coefficients */
+    int cheb_K;                  /* polynomial order, >= 0 */
+    float lambda_g;              /* graph weight in [0, 1]; ignored without
+                                  * a graph (SPEC: lambda_g = 0 then) */
+} opk_attention_opts;
+
+/* beta 1, tau 1, softmax, 3 Sinkhorn half-steps, row norms, no graph. */
+OPK_API opk_attention_opts opk_attention_opts_default(void);
+
+/* O = (1-tau) H + tau Normalize(Q K^T beta/sqrt(d)) V  [+ graph term].
+ * Q n x d, K m x d, V m x dv, H n x dv or NULL (then H = V, needs n = m),
+ * O n x dv; opts NULL gives the defaults. O must not overlap any input.
+ * Memory beyond O: softmax/sigmoid O((n + m)(d + dv)); sinkhorn the n x m
+ * score matrix besides; linear O(m + n + d dv); the graph term three n x dv
+ * blocks. A zero row of Q or K in linear mode is an OPK_ERR_INVALID_ARG. */
+OPK_API opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K,
+                                 opk_cmat V, const opk_cmat *H,
+                                 const opk_attention_opts *opts, opk_mat O);
 /* ---- Sinkhorn (SPEC 3.2) ----------------------------------------------- */
 
 typedef struct opk_sinkhorn_opts {
@@ -233,6 +275,108 @@ OPK_API opk_status opk_sinkhorn(opk_ctx *ctx, opk_cmat S, float beta,
                                 const opk_sinkhorn_opts *opts, float *f,
                                 float *g, const opk_mat *P,
                                 opk_sinkhorn_info *info);
+/* ---- Sparse graphs and Chebyshev propagation (SPEC 2, 3.3) ------------- */
+
+/* A CSR view (SPEC 2): row i's entries are q = row_ptr[i] .. row_ptr[i+1]-1
+ * with columns col_idx[q] and values val[q]. The stored order is the
+ * summation order; columns need not be sorted, duplicates are allowed.
+ * Valid: rows, cols, nnz >= 0; row_ptr has rows+1 entries, row_ptr[0] = 0,
+ * non-decreasing, row_ptr[rows] = nnz; 0 <= col_idx[q] < cols; the arrays
+ * may be NULL only when empty (row_ptr when rows = 0, the others when
+ * nnz = 0). Invalid views give OPK_ERR_INVALID_ARG. */
+typedef struct opk_csr {
+    int64_t rows, cols, nnz;
+    const int64_t *row_ptr;
+    const int32_t *col_idx;
+    const float *val;
+} opk_csr;
+
+/* Checks a CSR view as every entry point taking one does (the message
+ * names the index at fault). ctx may be NULL. */
+OPK_API opk_status opk_csr_check(const opk_ctx *ctx, opk_csr A);
+
+/* Matrices that opk allocates (opk_mtx_read, opk_graph_*, opk_laplacian)
+ * own their three arrays; release them with opk_csr_free, which also zeroes
+ * the view. Never call it on a view of your own arrays. NULL is a no-op. */
+OPK_API void opk_csr_free(opk_csr *A);
+
+/* Matrix Market coordinate files (real, integer, pattern; general,
+ * symmetric) into a CSR with ascending columns in each row. A symmetric
+ * file lists the lower triangle (an entry above the diagonal is an error);
+ * its off-diagonal entries are mirrored. Duplicates are summed in file order
+ * (float additions), explicit zeros are kept, pattern entries are 1. Errors
+ * are OPK_ERR_IO with "path:line: what" in opk_ctx_last_error(NULL); *A is
+ * untouched then. */
+OPK_API opk_status opk_mtx_read(const char *path, opk_csr *A);
+/* The same from memory: text[0..len) named `name` in messages. */
+OPK_API opk_status opk_mtx_parse(const char *text, size_t len, const char *name,
+                                 opk_csr *A);
+
+/* Undirected unit-weight graph on n nodes from m edges (u[e], v[e]) into a
+ * symmetric CSR with ascending columns: self-loops skipped, duplicates
+ * merged (weight stays 1). 0 <= u[e], v[e] < n <= INT32_MAX. */
+OPK_API opk_status opk_graph_from_edges(int64_t n, size_t m, const int32_t *u,
+                                        const int32_t *v, opk_csr *A);
+/* The canonical grid graph of SPEC 4: rows x cols torus (node r*cols + c)
+ * plus `extra` edges (R(seed,2e) mod n, R(seed,2e+1) mod n). */
+OPK_API opk_status opk_graph_grid(size_t rows, size_t cols, size_t extra,
+                                  uint64_t seed, opk_csr *A);
+
+typedef enum opk_laplacian_kind {
+    OPK_LAPLACIAN_COMBINATORIAL = 0, /* D - A */
+    OPK_LAPLACIAN_SYMMETRIC = 1,     /* I - D^-1/2 A D^-1/2 */
+    OPK_LAPLACIAN_RANDOM_WALK = 2    /* I - D^-1 A */
+} opk_laplacian_kind;
+
+/* L from a square, symmetric, nonnegative adjacency A (finite values;
+ * unsorted rows and duplicates are summed first). Degrees and entries are
+ * computed in double and rounded to float once; a self-loop counts once in
+ * its degree. Every non-isolated row stores its diagonal and its columns
+ * ascending; an isolated node (degree 0) has an empty row, and an entry
+ * pointing to one is kept as -0. */
+OPK_API opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind,
+                                 opk_csr *L);
+
+/* An upper bound of the spectrum of L (SPEC 3.3). A symmetric L (checked,
+ * relative tolerance 1e-6): Lanczos in double from a fixed pseudo-random
+ * start, min(n, 100) steps (fully reorthogonalized while the basis fits in
+ * 64 MiB), largest Ritz value theta; result theta + 0.01|theta|, but never
+ * above the Gershgorin bound max_i (L_ii + sum_j!=i |L_ij|). A non-symmetric
+ * L (e.g. random walk): the Gershgorin bound. Rounded up to float. */
+OPK_API opk_status opk_lmax(opk_ctx *ctx, opk_csr L, float *lmax);
+
+typedef enum opk_filter {
+    OPK_FILTER_HEAT = 0,   /* h(l) = exp(-param * l) */
+    OPK_FILTER_LOWPASS = 1 /* h(l) = 1 below param, 0 above, 1/2 at it */
+} opk_filter;
+
+typedef enum opk_damping {
+    OPK_DAMPING_NONE = 0,
+    OPK_DAMPING_JACKSON = 1, /* KPM Jackson kernel, K+2 in the denominators */
+    OPK_DAMPING_LANCZOS = 2  /* Lanczos sigma factors, exponent 1 */
+} opk_damping;
+
+/* A user filter h(lambda); user is passed through. */
+typedef double (*opk_filter_fn)(double lambda, void *user);
+
+/* c[0..K] (K+1 floats): Chebyshev coefficients of h on [lmin, lmax] by
+ * Chebyshev-Gauss quadrature with max(K+1, 64) nodes, in double, times the
+ * damping factors, rounded to float; c[0] is already halved, ready for
+ * opk_cheb. c is untouched on errors. */
+OPK_API opk_status opk_cheb_coeffs(opk_filter filter, float param, size_t K,
+                                   float lmin, float lmax, opk_damping damping,
+                                   float *c);
+OPK_API opk_status opk_cheb_coeffs_fn(opk_filter_fn h, void *user, size_t K,
+                                      float lmin, float lmax,
+                                      opk_damping damping, float *c);
+
+/* Y = sum_{k=0..K} c_k T_k(alpha L + gamma I) X (SPEC 3.3): L square n x n
+ * with its spectrum in [lmin, lmax] (lmin < lmax), X and Y n x F, c has K+1
+ * entries (finite). Y must not overlap X. Memory: two n x F blocks
+ * (T_k overwrites T_{k-2} in place). Identical bits on every backend and
+ * thread count. */
+OPK_API opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
+                            const float *c, size_t K, opk_cmat X, opk_mat Y);
 
 #ifdef __cplusplus
 }

@@ -242,7 +242,8 @@ opk_status opk_sinkhorn(opk_ctx *ctx, opk_cmat S, float beta, const float *a,
     if (isnan(pb.opts.tol))
         return opk_fail(ctx, OPK_ERR_INVALID_ARG, "sinkhorn: opts.tol is NaN");
     const size_t n = S.rows, m = S.cols;
-    if (!ctx->ops->sinkhorn_rows || !ctx->ops->sinkhorn_cols)
+    if (!ctx->ops->sinkhorn_call &&
+        (!ctx->ops->sinkhorn_rows || !ctx->ops->sinkhorn_cols))
         return opk_unported(ctx, "sinkhorn");
     if (n == 0 || m == 0) { /* SPEC 2: zero sizes do nothing */
         if (info)
@@ -285,7 +286,20 @@ opk_status opk_sinkhorn(opk_ctx *ctx, opk_cmat S, float beta, const float *a,
         return st;
     }
     opk_sinkhorn_info res;
-    opk_sinkhorn_solve(ctx, &pb, &sc, &res);
+    if (ctx->ops->sinkhorn_call) { /* a device backend takes the solve */
+        opk_sinkhorn_job jb = {
+            .s = S.data, .lds = S.ld, .rows = n, .cols = m, .beta = beta,
+            .la = sc.la, .lb = sc.lb, .fnew = sc.f[0], .g = sc.g,
+            .p = P ? P->data : NULL, .ldp = P ? P->ld : 0};
+        st = ctx->ops->sinkhorn_call(ctx, &jb, a, &pb.opts, pb.tol, &res);
+        if (st) {
+            opk_free(sc.mem);
+            return st;
+        }
+        sc.fcur = sc.f[0];
+    } else {
+        opk_sinkhorn_solve(ctx, &pb, &sc, &res);
+    }
     if (f)
         memcpy(f, sc.fcur, n * sizeof(float));
     if (g)

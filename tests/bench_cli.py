@@ -181,10 +181,17 @@ try:
     with open(j3) as f:
         recs = json.load(f)["records"]
     got = sorted((r["variant"], r["shape"], r["backend"], r["threads"]) for r in recs)
-    want = sorted((v, "64x48", "scalar", t) for v in ("rows", "cols") for t in (1, 2))
+    # Without --kernel, a 2-D size selects the 2-D kernels: softmax (rows,
+    # cols) and sinkhorn.
+    want = sorted((v, "64x48", "scalar", t) for v in ("rows", "cols", "10it")
+                  for t in (1, 2))
     check(got == want, "records for each variant x thread count: %s" % got)
 except (OSError, ValueError, KeyError, TypeError) as e:
     check(False, "third JSON: %s" % e)
+
+# A size that fits no kernel is a usage error naming it.
+rc, _, err = opk(["bench", "--size", "7", "--limits-size-mib", "8"])
+check(rc == 2 and ("--size" in err or "'7'" in err), "--size fitting no kernel: %d %s" % (rc, err))
 
 # ---- help and bad options ---------------------------------------------------
 rc, out, _ = opk(["bench", "--help"])

@@ -79,5 +79,41 @@ expect 1 "needs 2 elements" -- "$opk" run sinkhorn --in S="$work/x.npy" --in a="
 expect 2 "not an integer" -- "$opk" run sinkhorn --in S="$work/x.npy" --max-iter 0
 expect 1 "S[1][0]" -- "$opk" run sinkhorn --in S="$work/x.npy" --beta 1e38
 expect 0 "0 mismatch" -- "$opk" verify --kernel sinkhorn --case 7x300
+# run attention: Q = K = V = x.npy (2x3), and a 2-node graph.
+expect 0 "O  2x3" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --tau 0.5 --out "$work/o.npy"
+[ -s "$work/o.npy" ] && ok || bad "no attention output file"
+printf '%%%%MatrixMarket matrix coordinate pattern symmetric\n2 2 1\n2 1\n' > "$work/g.mtx"
+for nm in softmax sigmoid sinkhorn linear; do
+    expect 0 "hash" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --norm $nm --graph "$work/g.mtx" --lambda-g 0.3 --t 0.5 --K 4
+done
+expect 2 "missing --in V" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy"
+expect 2 "not softmax, sigmoid" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --norm cosine
+expect 2 "--lambda-g needs --graph" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --lambda-g 0.5
+expect 1 "tau" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --tau 2
+expect 1 "missing.mtx" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --graph "$work/missing.mtx"
+expect 0 "0 mismatch" -- "$opk" verify --kernel attention --case graph
+# demo: a short depth study, its verdict and the SVG.
+expect 0 "verdict (measured)" -- "$opk" demo --layers 8 --grid 8x8 --svg "$work/demo.svg"
+grep -q "<polyline" "$work/demo.svg" && ok || bad "demo SVG has no curves"
+expect 0 "usage: opk demo" -- "$opk" demo --help
+expect 2 "unknown option '--bogus'" -- "$opk" demo --bogus
+expect 2 "must be in [0, 1]" -- "$opk" demo --tau 2
+expect 2 "is not RxC" -- "$opk" demo --grid 8by8
+# run cheb: a 2-node weighted graph (symmetric .mtx) and the 2x3 x.npy above.
+printf '%%%%MatrixMarket matrix coordinate real symmetric\n%% two nodes\n2 2 2\n2 1 1.5\n1 1 0.25\n' > "$work/g2.mtx"
+expect 0 "Y  2x3" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --out "$work/yc.npy" --K 5 --t 2
+[ -s "$work/yc.npy" ] && ok || bad "run cheb wrote no output file"
+expect 0 "estimated" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy"
+expect 0 "lmax 2 (given); comb lowpass 1, K 12, damping jackson" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --laplacian comb --filter lowpass --cutoff 1 --damping jackson --lmax 2 --K 12
+h1=$("$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --K 9 --backend scalar 2>&1 | sed -n 's/.*hash //p')
+h2=$("$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --K 9 --threads 3 2>&1 | sed -n 's/.*hash //p')
+[ -n "$h1" ] && [ "$h1" = "$h2" ] && ok || bad "run cheb: scalar hash '$h1' differs from auto '$h2'"
+expect 2 "missing --graph" -- "$opk" run cheb --in X="$work/x.npy"
+expect 2 "--laplacian: unknown value 'foo'" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --laplacian foo
+expect 2 "--K: '-1' is not an integer" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --K -1
+printf '%%%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1.0\n' > "$work/bad.mtx"
+expect 1 "bad.mtx:3: row index '3' is not in 1..2" -- "$opk" run cheb --graph "$work/bad.mtx" --in X="$work/x.npy"
+printf '%%%%MatrixMarket matrix coordinate pattern symmetric\n3 3 2\n2 1\n3 2\n' > "$work/g3.mtx"
+expect 1 "X has 2 rows but the graph has 3 nodes" -- "$opk" run cheb --graph "$work/g3.mtx" --in X="$work/x.npy"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

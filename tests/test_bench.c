@@ -307,7 +307,7 @@ static void test_softmax_entry(void)
         return;
     EXPECT(k->limit == BENCH_BANDWIDTH && k->nshapes == 4 && k->nquick >= 1);
     bench_shape s = {"cols", {3, 5}};
-    EXPECT(k->work(&s) == 2.0 * 4 * 15); /* one read + one write */
+    EXPECT(k->work(&s, NULL) == 2.0 * 4 * 15); /* one read + one write */
     void *state = NULL;
     char err[256];
     EXPECT(k->setup(&s, &state, err, sizeof err) == 0);

@@ -202,6 +202,43 @@ static void test_chunks(void)
     opk_ctx_destroy(ctx);
 }
 
+/* Sinkhorn keeps S on the device for the whole solve: an S over the
+ * allocation limit fails cleanly (outputs untouched), and the context then
+ * solves a smaller problem with the scalar reference's bits. */
+static void test_sinkhorn_too_big(void)
+{
+    setenv("OPK_CL_MAX_ALLOC", "4096", 1);
+    opk_status st;
+    opk_ctx *ctx = cl_ctx(0, 0, &st);
+    unsetenv("OPK_CL_MAX_ALLOC");
+    enum { N = 40, M = 30 };
+    float s[N * M], f[N], g[M], fr[N], gr[M];
+    opk_fill(7, -3.0f, 2.0f, (opk_mat){s, N, M, M});
+    for (int i = 0; i < N; i++)
+        f[i] = -7.0f;
+    CHECK_ST(opk_sinkhorn(ctx, (opk_cmat){s, N, M, M}, 1.0f, NULL, NULL, NULL,
+                          f, g, NULL, NULL),
+             OPK_ERR_BACKEND);
+    CHECK(strstr(opk_ctx_last_error(ctx), "sinkhorn: S (40 x 30)"),
+          "message: %s", opk_ctx_last_error(ctx));
+    CHECK(f[0] == -7.0f && f[N - 1] == -7.0f, "f untouched");
+    opk_ctx *ref = test_ctx(OPK_BACKEND_SCALAR, 1);
+    opk_sinkhorn_info i1, i2;
+    const size_t n = 30, m = 30;
+    CHECK_ST(opk_sinkhorn(ref, (opk_cmat){s, n, m, M}, 1.0f, NULL, NULL, NULL,
+                          fr, gr, NULL, &i1),
+             OPK_OK);
+    CHECK_ST(opk_sinkhorn(ctx, (opk_cmat){s, n, m, M}, 1.0f, NULL, NULL, NULL,
+                          f, g, NULL, &i2),
+             OPK_OK);
+    CHECK(same_bits(fr, f, n) && same_bits(gr, g, m) &&
+              i1.iterations == i2.iterations && !memcmp(&i1.err, &i2.err, 4),
+          "usable after the failure, same bits (%d, %d iterations)",
+          i1.iterations, i2.iterations);
+    opk_ctx_destroy(ref);
+    opk_ctx_destroy(ctx);
+}
+
 static void test_build_failure(void)
 {
     opk_status st;
@@ -419,6 +456,7 @@ int main(void)
     test_selection();
     test_impossible_buffer();
     test_chunks();
+    test_sinkhorn_too_big();
     test_build_failure();
     test_threads();
     test_profiling();

@@ -9,6 +9,7 @@ int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 /* Prints "opk: <message>" to stderr and returns 2. */
 int cli_usage_error(const char *fmt, ...)

@@ -268,15 +268,28 @@ int cmd_bench(int argc, char **argv)
     if (nk == 0)
         return cli_usage_error("bench: --kernel: no kernel named '%s'",
                                a.kernel);
-    /* --size must fit every selected kernel. */
+    /* --size must fit the kernel asked for; without --kernel it selects
+     * the kernels whose shapes it fits (softmax RxC, attention NxMxDxDV). */
     size_t size_dims[MAX_KERNELS][BENCH_MAX_DIMS] = {{0}};
-    if (a.size)
+    if (a.size) {
+        int kept = 0;
+        char first_err[256] = "";
         for (int i = 0; i < nk; i++) {
             char err[256];
-            if (bench_parse_size(kernels[i], a.size, size_dims[i], err,
-                                 sizeof err))
-                return cli_usage_error("bench: %s", err);
+            if (bench_parse_size(kernels[i], a.size, size_dims[kept], err,
+                                 sizeof err)) {
+                if (a.kernel)
+                    return cli_usage_error("bench: %s", err);
+                if (!first_err[0])
+                    snprintf(first_err, sizeof first_err, "%s", err);
+                continue;
+            }
+            kernels[kept++] = kernels[i];
         }
+        if (kept == 0)
+            return cli_usage_error("bench: %s", first_err);
+        nk = kept;
+    }
     opk_backend backends[OPK_BACKEND_COUNT];
     int nb = cli_backends(a.backend, backends, OPK_BACKEND_COUNT);
     if (nb < 0)
@@ -334,8 +347,10 @@ int cmd_bench(int argc, char **argv)
             for (int b = 0; b < nb; b++)
                 for (int t = 0; t < nthreads; t++) {
                     int want = a.nthreads ? a.threads[t] : 0;
-                    opk_ctx *ctx = cli_ctx(backends[b], want);
                     done++;
+                    if (!opk_backend_implements(backends[b], k->op))
+                        continue; /* e.g. a kernel without an OpenCL port */
+                    opk_ctx *ctx = cli_ctx(backends[b], want);
                     if (!ctx) {
                         failed++;
                         continue;
@@ -361,8 +376,8 @@ int cmd_bench(int argc, char **argv)
                         continue;
                     }
                     opk_ctx_destroy(ctx);
-                    double w = k->work(sh);
-                    r->rate = w / r->st.median_s / 1e9;
+                    r->work = k->work(sh, state);
+                    r->rate = r->work / r->st.median_s / 1e9;
                     r->limit = k->limit == BENCH_BANDWIDTH
                                    ? bench_limits_bw(&lim)
                                    : bench_limits_fma(&lim, r->backend,

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "npy.h"
+#include "run_attention.h"
 
 static const char help[] =
     "usage: opk run KERNEL --in NAME=FILE.npy ... [--out FILE.npy] [options]\n"
@@ -23,6 +24,25 @@ static const char help[] =
     "            and column sums b (default 1 and rows/cols); prints the\n"
     "            iterations, the row-marginal error, whether it converged\n"
     "            (tol < 0: 1e-6 * sum(a)), and the hashes of f, g and P\n"
+    "  attention --in Q=FILE --in K=FILE --in V=FILE [--in H=FILE] [--beta B]\n"
+    "            [--norm softmax|sigmoid|sinkhorn|linear] [--tau T] [--iters N]\n"
+    "            [--global-norm] [--graph FILE.mtx [--lambda-g W] [the graph\n"
+    "            options of cheb]]\n"
+    "            O = (1-T) H + T ((1-W) A V + W G) with A = Normalize(Q K^T\n"
+    "            B / sqrt(d)) (softmax, T = 1, B = 1 by default; N Sinkhorn\n"
+    "            half-steps, 3; linear mode: row norms, or one Frobenius norm\n"
+    "            with --global-norm); H defaults to V; G = g(L) V as cheb\n"
+    "            computes Y (heat exp(-t l) by default, --t 1, --K 30), with\n"
+    "            weight W = 0.5 by default\n"
+    "  cheb      --graph FILE.mtx --in X=FILE.npy  [--laplacian sym|comb|rw]\n"
+    "            [--filter heat|lowpass] [--t T] [--cutoff C] [--K K]\n"
+    "            [--damping none|jackson|lanczos] [--lmax L]\n"
+    "            Y = g(L) X by Chebyshev propagation (SPEC 3.3): L the\n"
+    "            Laplacian (default sym) of the .mtx adjacency, g = exp(-T l)\n"
+    "            (heat, default T = 1) or the step at C (lowpass, default\n"
+    "            C = lmax / 4), K + 1 coefficients (default K = 30) on\n"
+    "            [0, lmax]; lmax estimated by opk_lmax unless given; X is\n"
+    "            n x F (or a vector of n)\n"
     "\n"
     "common options:\n"
     "  --backend B   scalar|avx2|avx512|neon|opencl[:P:D] (default: auto)\n"
@@ -47,6 +67,13 @@ typedef struct run_args {
     long max_iter, check_every;
     int no_plan;
     const char *out_f, *out_g, *out_plan;
+    /* attention */
+    attn_cli attn;
+    /* cheb */
+    const char *graph, *laplacian, *filter, *damping;
+    float t, cutoff, lmax;
+    int has_cutoff, has_lmax;
+    long K;
 } run_args;
 
 static const char *input_path(const run_args *a, const char *name)
@@ -220,15 +247,121 @@ done:
     return r;
 }
 
+static int run_attention(const run_args *a, opk_ctx *ctx)
+{
+    attn_graph_cli g = {a->graph, a->laplacian, a->filter, a->damping, a->t,
+                        a->cutoff, a->lmax, a->has_cutoff, a->has_lmax, a->K};
+    return attn_cli_run(&a->attn, &g, ctx, a->nin, a->in_name, a->in_path,
+                        a->beta, a->out);
+}
+
+static int pick(const char *opt, const char *v, const char *const *names,
+                int *out)
+{
+    for (int k = 0; names[k]; k++)
+        if (!strcmp(v, names[k]))
+            return *out = k, 0;
+    return cli_usage_error("%s: unknown value '%s'", opt, v);
+}
+
+static int run_cheb(const run_args *a, opk_ctx *ctx)
+{
+    static const char *const inputs[] = {"X", NULL};
+    static const char *const laps[] = {"comb", "sym", "rw", NULL};
+    static const char *const filters[] = {"heat", "lowpass", NULL};
+    static const char *const dampings[] = {"none", "jackson", "lanczos", NULL};
+    int r = check_inputs(a, inputs), lap = 0, filt = 0, damp = 0;
+    if (r)
+        return r;
+    if (!a->graph)
+        return cli_usage_error("run cheb: missing --graph FILE.mtx");
+    if (pick("--laplacian", a->laplacian, laps, &lap) ||
+        pick("--filter", a->filter, filters, &filt) ||
+        pick("--damping", a->damping, dampings, &damp))
+        return 2;
+    opk_csr A = {0, 0, 0, NULL, NULL, NULL}, L = A;
+    npy_array x = {NULL, 0, 0, 0};
+    float *y = NULL, *c = NULL;
+    char err[512];
+    opk_status st;
+    if ((st = opk_mtx_read(a->graph, &A))) {
+        r = cli_error("run cheb: --graph: %s", opk_ctx_last_error(NULL));
+        goto out;
+    }
+    if ((st = opk_laplacian(A, (opk_laplacian_kind)lap, &L))) {
+        r = cli_error("run cheb: %s", opk_ctx_last_error(NULL));
+        goto out;
+    }
+    if (npy_read(input_path(a, "X"), &x, err, sizeof err)) {
+        r = cli_error("run cheb: --in X: %s", err);
+        goto out;
+    }
+    /* A vector of n is n x 1. */
+    size_t n = x.ndim == 1 ? x.cols : x.rows, F = x.ndim == 1 ? 1 : x.cols;
+    if ((int64_t)n != L.rows) {
+        r = cli_error("run cheb: X has %zu rows but the graph has %lld nodes",
+                      n, (long long)L.rows);
+        goto out;
+    }
+    float lmax = a->lmax;
+    if (!a->has_lmax && (st = opk_lmax(ctx, L, &lmax))) {
+        r = cli_error("run cheb: lmax: %s", opk_ctx_last_error(ctx));
+        goto out;
+    }
+    float param = filt == OPK_FILTER_HEAT ? a->t
+                  : a->has_cutoff         ? a->cutoff
+                                          : lmax / 4.0f;
+    c = malloc(((size_t)a->K + 1) * sizeof *c);
+    y = malloc(n * F * sizeof *y + 4);
+    if (!c || !y) {
+        r = cli_error("run cheb: out of memory");
+        goto out;
+    }
+    if ((st = opk_cheb_coeffs((opk_filter)filt, param, (size_t)a->K, 0.0f, lmax,
+                              (opk_damping)damp, c))) {
+        r = cli_error("run cheb: %s", opk_ctx_last_error(NULL));
+        goto out;
+    }
+    opk_cmat X = {x.data, n, F, F};
+    opk_mat Y = {y, n, F, F};
+    if ((st = opk_cheb(ctx, L, 0.0f, lmax, c, (size_t)a->K, X, Y))) {
+        r = cli_error("run cheb: %s: %s", opk_status_str(st),
+                      opk_ctx_last_error(ctx));
+        goto out;
+    }
+    printf("graph %s: %lld nodes, %lld Laplacian entries; lmax %.9g (%s); "
+           "%s %s %g, K %ld, damping %s\n",
+           a->graph, (long long)L.rows, (long long)L.nnz, (double)lmax,
+           a->has_lmax ? "given" : "estimated", laps[lap], filters[filt],
+           (double)param, a->K, dampings[damp]);
+    if (x.ndim == 1) { /* write back a vector */
+        opk_mat V = {y, 1, n, n};
+        r = print_and_write(a, "Y", opk_cmat_of(V), 1,
+                            opk_backend_name(opk_ctx_backend(ctx)));
+    } else {
+        r = print_and_write(a, "Y", opk_cmat_of(Y), 2,
+                            opk_backend_name(opk_ctx_backend(ctx)));
+    }
+out:
+    opk_csr_free(&A);
+    opk_csr_free(&L);
+    npy_free(&x);
+    free(y);
+    free(c);
+    return r;
+}
+
 int cmd_run(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv) || argc < 2)
         return fputs(help, argc < 2 ? stderr : stdout), argc < 2 ? 2 : 0;
     run_args a = {.kernel = argv[1], .beta = 1.0f, .axis = "rows",
-                  .backend = OPK_BACKEND_AUTO};
+                  .backend = OPK_BACKEND_AUTO, .laplacian = "sym",
+                  .filter = "heat", .damping = "none", .t = 1.0f, .K = 30};
     a.tol = opk_sinkhorn_opts_default().tol;
     a.max_iter = opk_sinkhorn_opts_default().max_iter;
     a.check_every = opk_sinkhorn_opts_default().check_every;
+    attn_cli_init(&a.attn);
     const char *v;
     for (int i = 2; i < argc; i++) {
         int r;
@@ -263,6 +396,36 @@ int cmd_run(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v)) != 0) {
             if (r < 0 || cli_parse_int("--threads", v, 1, 4096, &a.threads))
                 return 2;
+        } else if ((r = cli_opt(argc, argv, &i, "--graph", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a.graph = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--laplacian", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a.laplacian = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--filter", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a.filter = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--damping", &v)) != 0) {
+            if (r < 0)
+                return 2;
+            a.damping = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--t", &v)) != 0) {
+            if (r < 0 || cli_parse_float("--t", v, &a.t))
+                return 2;
+        } else if ((r = cli_opt(argc, argv, &i, "--cutoff", &v)) != 0) {
+            if (r < 0 || cli_parse_float("--cutoff", v, &a.cutoff))
+                return 2;
+            a.has_cutoff = 1;
+        } else if ((r = cli_opt(argc, argv, &i, "--lmax", &v)) != 0) {
+            if (r < 0 || cli_parse_float("--lmax", v, &a.lmax))
+                return 2;
+            a.has_lmax = 1;
+        } else if ((r = cli_opt(argc, argv, &i, "--K", &v)) != 0) {
+            if (r < 0 || cli_parse_int("--K", v, 0, 100000, &a.K))
+                return 2;
         } else if (cli_flag(argv, i, "--log")) {
             a.log = 1;
         } else if ((r = cli_opt(argc, argv, &i, "--tol", &v)) != 0) {
@@ -289,6 +452,9 @@ int cmd_run(int argc, char **argv)
             if (r < 0)
                 return 2;
             a.out_plan = v;
+        } else if ((r = attn_cli_opt(argc, argv, &i, &a.attn)) != 0) {
+            if (r < 0)
+                return 2;
         } else
             return cli_usage_error("run: unknown option '%s' (see opk run "
                                    "--help)", argv[i]);
@@ -298,6 +464,10 @@ int cmd_run(int argc, char **argv)
         fn = run_softmax;
     else if (!strcmp(a.kernel, "sinkhorn"))
         fn = run_sinkhorn;
+    else if (!strcmp(a.kernel, "attention"))
+        fn = run_attention;
+    else if (!strcmp(a.kernel, "cheb"))
+        fn = run_cheb;
     else
         return cli_usage_error("run: unknown kernel '%s' (see opk run --help)",
                                a.kernel);

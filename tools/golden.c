@@ -13,7 +13,9 @@ static const struct {
     int (*run)(opk_ctx *, const golden_case *, int, golden_result *);
 } runners[] = {
     {"softmax", golden_run_softmax},
+    {"attention", golden_run_attention},
     {"sinkhorn", golden_run_sinkhorn},
+    {"cheb", golden_run_cheb},
 };
 
 #define NRUNNERS (sizeof runners / sizeof runners[0])

@@ -64,6 +64,13 @@ int golden_run_softmax(opk_ctx *ctx, const golden_case *c, int with_ref,
 int golden_run_sinkhorn(opk_ctx *ctx, const golden_case *c, int with_ref,
                         golden_result *r);
 
+int golden_run_attention(opk_ctx *ctx, const golden_case *c, int with_ref,
+                         golden_result *r);
+/* "softmax" | "sinkhorn" | "linear" | "sigmoid" to an opk_norm; 0 if known. */
+int golden_parse_norm(const char *s, opk_norm *norm);
+int golden_run_cheb(opk_ctx *ctx, const golden_case *c, int with_ref,
+                    golden_result *r);
+
 /* Helpers for runners. */
 int golden_bad(golden_result *r, const char *fmt, ...);
 void golden_add_hash(golden_result *r, const char *name, opk_cmat M);

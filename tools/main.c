@@ -17,6 +17,7 @@ static const char usage[] =
     "  run      run one kernel on .npy files and print the output hash\n"
     "  bench    time kernels on every usable backend against this machine's\n"
     "           measured memory bandwidth and FMA peak (cached per machine)\n"
+    "  demo     depth study: does damped attention keep node states apart?\n"
     "\n"
     "options:\n"
     "  --help, -h     this text; 'opk COMMAND --help' describes a command\n"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "demo"))
+        return cmd_demo(argc - 1, argv + 1);
     fputs(usage, stderr);
     return cli_usage_error("unknown command '%s'", cmd);
 }

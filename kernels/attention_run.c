@@ -1,0 +1,329 @@
+/* Damped attention (SPEC 3.4): how each normalization is run on the
+ * backend's kernels, split over threads. Softmax and sigmoid: one fused
+ * pass; Sinkhorn: the score matrix, the half-steps, P V; linear: the key
+ * sums, then the queries. */
+#define _DEFAULT_SOURCE /* madvise */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../dispatch/ctx.h"
+#include "attention_run.h"
+#include "common.h"
+#include "scalar.h"
+#include "sleef1.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Thread `me` of `all`'s share [*a, *b) of `units`. */
+static void share(size_t units, int me, int all, size_t *a, size_t *b)
+{
+    *a = units * (size_t)me / (size_t)all;
+    *b = units * (size_t)(me + 1) / (size_t)all;
+}
+
+/* The next chunk [*a, *b) of [0, units) from a counter shared by the team;
+ * 0 when none is left. First come, first served: a thread slowed by a busy
+ * core takes fewer chunks, and which thread computes what never changes a
+ * result (chunks are independent rows, columns or key blocks). */
+static int take(size_t *next, size_t units, size_t chunk, size_t *a, size_t *b)
+{
+    size_t t;
+#pragma omp atomic capture
+    t = (*next)++;
+    if (t >= (units + chunk - 1) / chunk)
+        return 0;
+    *a = t * chunk;
+    *b = units - *a < chunk ? units : *a + chunk;
+    return 1;
+}
+
+#ifdef _OPENMP
+#define ME_ALL(me, all) \
+    int me = omp_get_thread_num(), all = omp_get_num_threads()
+#else
+#define ME_ALL(me, all) int me = 0, all = 1
+#endif
+
+static opk_status nomem(const opk_ctx *ctx, const char *what, size_t floats)
+{
+    return opk_fail(ctx, OPK_ERR_NOMEM,
+                    "attention: cannot allocate %zu floats for %s", floats,
+                    what);
+}
+
+/* Softmax and sigmoid modes: pack key blocks (if the backend wants them),
+ * then each thread runs the fused kernel on its query rows. */
+opk_status opk_attn_run_fused(opk_ctx *ctx, opk_attn_job *jb)
+{
+    const opk_ops *ops = ctx->ops;
+    int nt = opk_threads_for(ctx, jb->n, jb->m * (jb->d + jb->dv) * 4);
+    size_t nblocks = (jb->m + OPK_ATTN_BLOCK - 1) / OPK_ATTN_BLOCK;
+    size_t npack = ops->attn_pack
+                       ? nblocks * OPK_ATTN_BLOCK * (jb->d + jb->dvp)
+                       : 0;
+    size_t per = OPK_ATTN_SCRATCH(jb->dvp);
+    float *pack = npack ? opk_alloc(npack * sizeof(float)) : NULL;
+    float *scratch = opk_alloc((size_t)nt * per * sizeof(float));
+    if ((npack && !pack) || !scratch) {
+        opk_free(pack), opk_free(scratch);
+        return nomem(ctx, "the packed keys and per-thread state",
+                     npack + (size_t)nt * per);
+    }
+    jb->pack = pack;
+    size_t q_pack = 0, q_rows = 0; /* work queues */
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        ME_ALL(me, all);
+        (void)all;
+        size_t a, b;
+        if (pack) {
+            while (take(&q_pack, nblocks, 4, &a, &b))
+                ops->attn_pack(jb, a, b, pack);
+#pragma omp barrier
+        }
+        while (take(&q_rows, jb->n, OPK_ATTN_TILE, &a, &b))
+            ops->attn_fused_rows(jb, a, b, scratch + (size_t)me * per);
+    }
+    opk_free(pack);
+    opk_free(scratch);
+    return OPK_OK;
+}
+
+/* A large scratch buffer, on transparent huge pages where the system allows
+ * it (thousands fewer page faults for the score matrix); opk_free frees it. */
+static float *alloc_big(size_t floats)
+{
+    const size_t bytes = floats * sizeof(float), al = (size_t)2 << 20;
+    if (bytes < 2 * al)
+        return opk_alloc(bytes);
+    void *p = NULL;
+    if (posix_memalign(&p, al, (bytes + al - 1) & ~(al - 1)))
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, (bytes + al - 1) & ~(al - 1), MADV_HUGEPAGE); /* a hint */
+#endif
+    return p;
+}
+
+/* NaN-aware max for merging the Sinkhorn column maxima (SPEC 1; the sign
+ * of a zero maximum never matters, see kernels/sinkhorn.c). */
+static float sk_max(float m, float u) { return (u > m || u != u) ? u : m; }
+
+/* Sinkhorn mode: S materialized (n x lds floats), then exactly `iters`
+ * half-steps of SPEC 3.2 with beta 1, a_i = 1, b_j = n/m, g = 0 at the
+ * start, no checks, by the Sinkhorn kernels of the backend (the scalar ones
+ * where a backend has none: the same bits); P written over S; B = P V. */
+opk_status opk_attn_run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
+{
+    const opk_ops *ops = ctx->ops;
+    const opk_ops *sk = ops->sinkhorn_rows && ops->sinkhorn_cols
+                            ? ops
+                            : &opk_ops_scalar;
+    const size_t n = jb->n, m = jb->m, d = jb->d, dvp = jb->dvp;
+    const size_t lds = (m + 15) & ~(size_t)15, n16 = (n + 15) & ~(size_t)15;
+    int nt = opk_threads_for(ctx, n, m * (d + jb->dv) * 4);
+    size_t nblocks = (m + OPK_ATTN_BLOCK - 1) / OPK_ATTN_BLOCK;
+    size_t npack = ops->attn_pack ? nblocks * OPK_ATTN_BLOCK * (d + dvp) : 0;
+    size_t per = OPK_ATTN_SCRATCH(dvp);
+    if (per < 2 * lds + 64)
+        per = 2 * lds + 64; /* column maxima and column-pass scratch */
+    size_t total, nS;
+    if (__builtin_mul_overflow(n, lds, &nS) ||
+        __builtin_add_overflow(nS, npack + 5 * n16 + 3 * lds, &total) ||
+        __builtin_add_overflow(total, (size_t)nt * per, &total) ||
+        total > SIZE_MAX / sizeof(float))
+        return opk_fail(ctx, OPK_ERR_NOMEM,
+                        "attention: sinkhorn mode needs the %zux%zu score "
+                        "matrix, which overflows size_t", n, m);
+    float *mem = alloc_big(total);
+    if (!mem)
+        return nomem(ctx, "the sinkhorn-mode score matrix and state", total);
+    float *S = mem, *pack = S + nS, *la = pack + npack, *fb0 = la + n16;
+    float *fb1 = fb0 + n16, *r = fb1 + n16, *lb = r + n16, *g = lb + lds;
+    float *cmax = g + lds, *thr = cmax + lds;
+    const float l1 = opk_Lg(1.0f), lbv = opk_Lg((float)n / (float)m);
+    for (size_t i = 0; i < n; i++)
+        la[i] = l1, fb0[i] = 0.0f;
+    for (size_t j = 0; j < m; j++)
+        lb[j] = lbv, g[j] = 0.0f;
+    jb->pack = npack ? pack : NULL;
+    opk_sinkhorn_job tmpl = {.s = S, .lds = lds, .rows = n, .cols = m,
+                             .beta = 1.0f, .la = la, .lb = lb, .f = fb0,
+                             .fnew = fb1, .g = g, .cmax = cmax, .r = r,
+                             .p = S, .ldp = lds};
+    size_t *q = calloc((size_t)iters + 4, sizeof(size_t)); /* work queues */
+    if (!q) {
+        opk_free(mem);
+        return nomem(ctx, "the sinkhorn-mode work queues", (size_t)iters + 4);
+    }
+    const size_t units = (m + OPK_COL_ALIGN - 1) / OPK_COL_ALIGN;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        ME_ALL(me, all);
+        size_t a, b, c0, c1;
+        float *part = thr + (size_t)me * per, *colscr = part + lds; /* and rows */
+        if (npack) {
+            while (take(&q[0], nblocks, 4, &a, &b))
+                ops->attn_pack(jb, a, b, pack);
+#pragma omp barrier
+        }
+        while (take(&q[1], n, 16, &a, &b))
+            ops->attn_scores(jb, a, b, S, lds);
+        share(units, me, all, &c0, &c1); /* for merging column maxima */
+        c0 *= OPK_COL_ALIGN, c1 = c1 * OPK_COL_ALIGN < m ? c1 * OPK_COL_ALIGN : m;
+        opk_sinkhorn_job sj = tmpl;
+        float *fcur = fb0, *fnext = fb1; /* the same in every thread */
+        for (int h = 0; h < iters; h++) {
+#pragma omp barrier
+            sj.f = fcur, sj.fnew = fnext;
+            if (h % 2 == 0) { /* row update: f, and the column maxima */
+                for (size_t j = 0; j < m; j++)
+                    part[j] = -INFINITY;
+                while (take(&q[3 + h], n, 16, &a, &b))
+                    sk->sinkhorn_rows(&sj, a, b, OPK_SK_UPDATE, part, colscr);
+#pragma omp barrier
+                float *t = fcur;
+                fcur = fnext, fnext = t;
+                for (size_t j = c0; j < c1; j++) { /* my columns' maxima */
+                    float v = -INFINITY;
+                    for (int k = 0; k < all; k++)
+                        v = sk_max(v, thr[(size_t)k * per + j]);
+                    cmax[j] = v;
+                }
+            } else { /* column update: g from f and cmax */
+                while (take(&q[3 + h], units, 4, &a, &b))
+                    sk->sinkhorn_cols(&sj, a * OPK_COL_ALIGN,
+                                      b * OPK_COL_ALIGN < m ? b * OPK_COL_ALIGN
+                                                            : m,
+                                      colscr);
+            }
+        }
+#pragma omp barrier
+        sj.f = fcur;
+        while (take(&q[2], n, OPK_ATTN_TILE, &a, &b)) {
+            sk->sinkhorn_rows(&sj, a, b, OPK_SK_PLAN, part, colscr); /* P over S */
+            ops->attn_pv_rows(jb, S, lds, a, b, thr + (size_t)me * per);
+        }
+    }
+    free(q);
+    opk_free(mem);
+    return OPK_OK;
+}
+
+/* The first row with r = +inf (a zero norm: 1 / Sq(0)) in [a, b), or
+ * SIZE_MAX. */
+static size_t first_zero(const float *r, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (r[i] == INFINITY)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Global norm: every r_i = fl(1 / Sq(seq_i(dots))). Returns 0 if the
+ * sum is zero. */
+static int global_scale(float *r, size_t rows)
+{
+    float s = 0.0f;
+    for (size_t i = 0; i < rows; i++)
+        s = s + r[i];
+    if (s == 0.0f)
+        return 0;
+    float inv = 1.0f / opk_Sq(s);
+    for (size_t i = 0; i < rows; i++)
+        r[i] = inv;
+    return 1;
+}
+
+/* Linear mode in two parallel regions (each a single join: on a busy
+ * machine every barrier can cost a time slice):
+ *   1. the scales of Q (rows split), and KV, ks, vs (rows of KV split; each
+ *      thread walks all keys in order, computing the row scales of K as it
+ *      goes); with the global norm, the dots of Q and K and their sums come
+ *      first;
+ *   2. the query rows (split), which write O.
+ * Every zero-norm check is done before O is written. */
+opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
+{
+    const opk_ops *ops = ctx->ops;
+    const size_t n = jb->n, m = jb->m, d = jb->d, dvp = jb->dvp;
+    int nt = opk_threads_for(ctx, n + m, (d + jb->dv) * 4 * d);
+    const size_t n16 = (n + 15) & ~(size_t)15, m16 = (m + 15) & ~(size_t)15;
+    const size_t d16 = (d + 15) & ~(size_t)15;
+    size_t per = (OPK_ATTN_LINEAR_SCRATCH(d, dvp) + 15) & ~(size_t)15;
+    size_t sums = d * dvp + d16 + dvp;
+    size_t total = sums + n16 + (global ? m16 : 0) + (size_t)nt * per;
+    float *buf = opk_alloc(total * sizeof(float));
+    if (!buf)
+        return nomem(ctx, "the linear-mode sums", total);
+    memset(buf, 0, sums * sizeof(float));
+    float *kv = buf, *ks = kv + d * dvp, *vs = ks + d16, *rq = vs + dvp;
+    float *rk = global ? rq + n16 : NULL; /* all 64-byte aligned */
+    float *thr = rq + n16 + (global ? m16 : 0);
+    opk_attn_linear ln = {rk, rq, kv, ks, vs};
+    size_t zq[64], zk[64]; /* first zero row seen by each thread */
+    int used = 1, nz = nt < 64 ? nt : 64, gq = 1, gk = 1;
+    size_t q_dots = 0, q_rows = 0; /* work queues */
+    for (int t = 0; t < 64; t++)
+        zq[t] = zk[t] = SIZE_MAX;
+#pragma omp parallel num_threads(nz) if (nz > 1)
+    {
+        ME_ALL(me, all);
+        size_t a, b;
+        if (me == 0)
+            used = all;
+        while (take(&q_dots, n, 4096, &a, &b)) {
+            ops->attn_row_dots(jb->q, jb->ldq, d, a, b, !global, rq);
+            size_t z = global ? SIZE_MAX : first_zero(rq, a, b);
+            zq[me] = z < zq[me] ? z : zq[me];
+        }
+        if (global) {
+            share(m, me, all, &a, &b);
+            if (a < b)
+                ops->attn_row_dots(jb->k, jb->ldk, d, a, b, 0, rk);
+#pragma omp barrier
+#pragma omp single
+            {
+                gq = global_scale(rq, n);
+                gk = global_scale(rk, m);
+            }
+        }
+        share(d, me, all, &a, &b);
+        if ((a < b || me == 0) && gq && gk)
+            ops->attn_linear_kv(jb, &ln, a, b, 0, m, me == 0, &zk[me]);
+    }
+    size_t bad_q = SIZE_MAX, bad_k = SIZE_MAX;
+    for (int t = 0; t < used; t++) {
+        bad_q = zq[t] < bad_q ? zq[t] : bad_q;
+        bad_k = zk[t] < bad_k ? zk[t] : bad_k;
+    }
+    opk_status st = OPK_OK;
+    if (!gq || !gk)
+        st = opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                      "attention: %s is all zero (linear mode needs a nonzero "
+                      "norm)", gq ? "K" : "Q");
+    else if (bad_q != SIZE_MAX || bad_k != SIZE_MAX)
+        st = opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                      "attention: row %zu of %s has norm zero (linear mode "
+                      "divides by row norms)",
+                      bad_q != SIZE_MAX ? bad_q : bad_k,
+                      bad_q != SIZE_MAX ? "Q" : "K");
+    if (st == OPK_OK) {
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+            ME_ALL(me, all);
+            (void)all;
+            size_t a, b;
+            while (take(&q_rows, n, 1024, &a, &b))
+                ops->attn_linear_rows(jb, &ln, a, b, thr + (size_t)me * per);
+        }
+    }
+    opk_free(buf);
+    return st;
+}
+

@@ -1,0 +1,97 @@
+/* Damped attention (SPEC 3.4) with AVX2: the ISA layer for the shared
+ * kernels in simd/attention_fused.h (one key block = 8 vectors; lane16 in
+ * two registers). */
+#include <math.h>
+
+#include "kernels.h"
+#include "vec.h"
+
+typedef __m256 VF;
+#define VL 8
+#define v_zero _mm256_setzero_ps
+#define v_load _mm256_loadu_ps
+#define v_store _mm256_storeu_ps
+#define v_set1 _mm256_set1_ps
+#define v_fma _mm256_fmadd_ps
+#define v_mul _mm256_mul_ps
+#define v_add _mm256_add_ps
+#define v_sub _mm256_sub_ps
+#define v_div _mm256_div_ps
+#define v_E v8_E
+#define v_load_n v8_load_n
+#define v_stream _mm256_stream_ps
+#define v_store_n v8_store_n
+
+static inline float block_max(const float *s, size_t n)
+{
+    v8_max a;
+    v8_max_init(&a);
+    size_t t = 0;
+    for (; t + 8 <= n; t += 8)
+        v8_max_add(&a, _mm256_loadu_ps(s + t));
+    if (t < n)
+        v8_max_add_n(&a, _mm256_loadu_ps(s + t), n - t);
+    return v8_max_result(&a);
+}
+
+/* e is a 64-float buffer: the loads past n stay inside it. */
+static inline float block_lane16(const float *e, size_t n)
+{
+    v8_lane16 a;
+    v8_lane16_init(&a);
+    size_t t = 0;
+    for (; t + 16 <= n; t += 16)
+        v8_lane16_add(&a, _mm256_loadu_ps(e + t), _mm256_loadu_ps(e + t + 8));
+    if (t < n)
+        v8_lane16_add_n(&a, _mm256_loadu_ps(e + t), _mm256_loadu_ps(e + t + 8),
+                        n - t);
+    return v8_lane16_result(&a);
+}
+
+/* 4 rows x 16 keys of S and 4 rows x 16 features of O in registers (with
+ * the loaded K^T / V vectors and the broadcasts: 14 of 16 registers). */
+#define ATTN_R 4
+#define ATTN_C 2
+#define ATTN_F 2
+#define ATTN_NAME(x) x##_avx2
+#include "../attention_fused.h"
+
+/* ---- linear mode ---- */
+#define v_Sq v8_Sq
+
+/* 8 x nc (nc <= 8) transposed: T[k * 8 + r] = x[r * ld + k]; rows from nr
+ * on are +0. Pairs of rows interleaved, then pairs of pairs, then the
+ * 128-bit halves. */
+static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
+                          float *T)
+{
+    __m256 r[8], t[8];
+    const __m256i mk = v8_mask_n(nc);
+    for (size_t i = 0; i < 8; i++)
+        r[i] = i < nr ? _mm256_maskload_ps(x + i * ld, mk) : _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#define PD(v) _mm256_castps_pd(v)
+#define PS(v) _mm256_castpd_ps(v)
+    for (int i = 0; i < 2; i++) { /* r[4i + c], lane L: column 4L + c */
+        r[4 * i + 0] = PS(_mm256_unpacklo_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
+        r[4 * i + 1] = PS(_mm256_unpackhi_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
+        r[4 * i + 2] = PS(_mm256_unpacklo_pd(PD(t[4 * i + 1]), PD(t[4 * i + 3])));
+        r[4 * i + 3] = PS(_mm256_unpackhi_pd(PD(t[4 * i + 1]), PD(t[4 * i + 3])));
+    }
+#undef PD
+#undef PS
+    for (int c = 0; c < 4; c++) {
+        t[c] = _mm256_permute2f128_ps(r[c], r[4 + c], 0x20);
+        t[4 + c] = _mm256_permute2f128_ps(r[c], r[4 + c], 0x31);
+    }
+    for (size_t k = 0; k < nc; k++)
+        _mm256_storeu_ps(T + k * 8, t[k]);
+}
+
+/* 4 rows (of KV or queries) x 2 vectors of features in registers. */
+#define LIN_R 4
+#define LIN_F 2
+#include "../attention_linear.h"

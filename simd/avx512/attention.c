@@ -1,0 +1,100 @@
+/* Damped attention (SPEC 3.4) with AVX-512: the ISA layer for the shared
+ * kernels in simd/attention_fused.h (one key block = 4 vectors). */
+#include <math.h>
+
+#include "kernels.h"
+#include "vec.h"
+
+typedef __m512 VF;
+#define VL 16
+#define v_zero _mm512_setzero_ps
+#define v_load _mm512_loadu_ps
+#define v_store _mm512_storeu_ps
+#define v_set1 _mm512_set1_ps
+#define v_fma _mm512_fmadd_ps
+#define v_mul _mm512_mul_ps
+#define v_add _mm512_add_ps
+#define v_sub _mm512_sub_ps
+#define v_div _mm512_div_ps
+#define v_E v16_E
+#define v_load_n v16_load_n
+#define v_stream _mm512_stream_ps
+#define v_store_n v16_store_n
+
+static inline float block_max(const float *s, size_t n)
+{
+    v16_max a;
+    v16_max_init(&a);
+    size_t t = 0;
+    for (; t + 16 <= n; t += 16)
+        v16_max_add(&a, _mm512_loadu_ps(s + t));
+    if (t < n)
+        v16_max_add_n(&a, _mm512_loadu_ps(s + t), n - t);
+    return v16_max_result(&a);
+}
+
+static inline float block_lane16(const float *e, size_t n)
+{
+    v16_lane16 a;
+    v16_lane16_init(&a);
+    size_t t = 0;
+    for (; t + 16 <= n; t += 16)
+        v16_lane16_add(&a, _mm512_loadu_ps(e + t));
+    if (t < n)
+        v16_lane16_add_n(&a, _mm512_loadu_ps(e + t), n - t);
+    return v16_lane16_result(&a);
+}
+
+/* 4 rows x 64 keys of S and 4 rows x 64 features of O in registers. */
+#define ATTN_R 4
+#define ATTN_C 4
+#define ATTN_F 4
+#define ATTN_NAME(x) x##_avx512
+#include "../attention_fused.h"
+
+/* ---- linear mode ---- */
+#define v_Sq v16_Sq
+
+/* 16 x nc (nc <= 16) transposed: T[k * 16 + r] = x[r * ld + k]; rows from
+ * nr on are +0. Pairs of rows interleaved, then pairs of pairs, then the
+ * 4 x 4 blocks of 128-bit lanes. */
+static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
+                          float *T)
+{
+    __m512 r[16], t[16];
+    const __mmask16 mk = v16_mask_n(nc);
+    for (size_t i = 0; i < 16; i++)
+        r[i] = i < nr ? _mm512_maskz_loadu_ps(mk, x + i * ld)
+                      : _mm512_setzero_ps();
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#define PD(v) _mm512_castps_pd(v)
+#define PS(v) _mm512_castpd_ps(v)
+    for (int i = 0; i < 4; i++) { /* r[4i + c], lane L: column 4L + c */
+        r[4 * i + 0] = PS(_mm512_unpacklo_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
+        r[4 * i + 1] = PS(_mm512_unpackhi_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
+        r[4 * i + 2] = PS(_mm512_unpacklo_pd(PD(t[4 * i + 1]), PD(t[4 * i + 3])));
+        r[4 * i + 3] = PS(_mm512_unpackhi_pd(PD(t[4 * i + 1]), PD(t[4 * i + 3])));
+    }
+#undef PD
+#undef PS
+    for (int c = 0; c < 4; c++) {
+        __m512 a = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44);
+        __m512 b = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
+        __m512 e = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xEE);
+        __m512 f = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xEE);
+        t[c] = _mm512_shuffle_f32x4(a, b, 0x88);
+        t[4 + c] = _mm512_shuffle_f32x4(a, b, 0xDD);
+        t[8 + c] = _mm512_shuffle_f32x4(e, f, 0x88);
+        t[12 + c] = _mm512_shuffle_f32x4(e, f, 0xDD);
+    }
+    for (size_t k = 0; k < nc; k++)
+        _mm512_storeu_ps(T + k * 16, t[k]);
+}
+
+/* 8 rows (of KV or queries) x 2 vectors of features in registers. */
+#define LIN_R 8
+#define LIN_F 2
+#include "../attention_linear.h"
