@@ -1,6 +1,6 @@
 /* The fused softmax/sigmoid attention kernel (SPEC 3.4), and the score and
  * P.V kernels of Sinkhorn mode built from the same tiles, written once for
- * every x86 ISA. Included by simd/<isa>/attention.c after it defines:
+ * every ISA. Included by simd/<isa>/attention.c after it defines:
  *   VF, VL                       vector type and its lanes
  *   v_zero v_load v_store v_set1 v_fma v_mul v_add v_sub v_div v_E
  *   (v_E is SPEC 1's E; -x is computed as x * -1, exact)
@@ -24,6 +24,11 @@
 #include <stdint.h>
 
 #include "cache.h"
+
+/* The fence after streaming stores (an ISA without them defines it away). */
+#ifndef v_sfence
+#define v_sfence _mm_sfence
+#endif
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -288,7 +293,7 @@ void ATTN_NAME(opk_attn_scores)(const opk_attn_job *jb, size_t r0, size_t r1,
             score_rows(jb, i, s, lds, 1, ATTN_R);
         for (; i < r1; i++)
             score_rows(jb, i, s, lds, 1, 1);
-        _mm_sfence();
+        v_sfence();
     }
     for (; i + ATTN_R <= r1; i += ATTN_R)
         score_rows(jb, i, s, lds, 0, ATTN_R);

@@ -1,5 +1,5 @@
 /* Linear-mode attention (SPEC 3.4, DIFFormer-simple), written once for
- * every x86 ISA. Included by simd/<isa>/attention.c after the macros of
+ * every ISA. Included by simd/<isa>/attention.c after the macros of
  * attention_fused.h and:
  *   v_Sq                 SPEC 1's Sq
  *   tile_T(x, ld, nr, nc, T)  rows 0..nr-1 (nr <= VL) and columns 0..nc-1
@@ -245,7 +245,7 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
             num_rows(jb, ln, qhT, rden, i0, t, stream, 1);
     }
     if (stream)
-        _mm_sfence(); /* streaming stores visible before the threads join */
+        v_sfence(); /* streaming stores visible before the threads join */
 }
 
 #undef KV_J

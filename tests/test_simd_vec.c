@@ -1,4 +1,4 @@
-/* The helpers every AVX2 / AVX-512 kernel builds on (simd/<isa>/vec.h):
+/* The helpers every AVX2 / AVX-512 / NEON kernel builds on (simd/<isa>/vec.h):
  * lane16 accumulation and its 8-4-2-1 fold bit-identical to the scalar
  * form (masked final chunks, -0 kept), the NaN-propagating max, E/Lg/Sq
  * equal to the scalar SLEEF functions, masked loads/stores that neither
@@ -37,6 +37,15 @@ int main(void)
         ran++;
     }
 #endif
+#ifdef OPK_TEST_NEON
+    if (opk_backend_available(OPK_BACKEND_NEON)) {
+        msg[0] = 0;
+        int f = opk_vec_selftest_neon(msg, sizeof msg, guard_end);
+        CHECK(f == 0, "%d failures, first: %s", f, msg);
+        ran++;
+    }
+#endif
+    (void)guard_end, (void)msg; /* a build with no SIMD backend */
     printf("ISAs tested: %d\n", ran);
     munmap(m, 2 * page);
     return check_summary("test_simd_vec");

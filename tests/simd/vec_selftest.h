@@ -11,5 +11,6 @@
  * fault). */
 int opk_vec_selftest_avx2(char *msg, size_t n, float *guard_end);
 int opk_vec_selftest_avx512(char *msg, size_t n, float *guard_end);
+int opk_vec_selftest_neon(char *msg, size_t n, float *guard_end);
 
 #endif
