@@ -22,6 +22,10 @@ cmake --build "$build" -j "$jobs"
 # QEMU runs the randomized loops at a fraction of their native size (the
 # golden cases stay whole); an OPK_TEST_SCALE from the caller wins.
 export OPK_TEST_SCALE=${OPK_TEST_SCALE:-0.1}
+# Golden hashes are still compared for scalar and neon on every case; the
+# double-precision error check is skipped: equal hashes mean equal bits to the
+# x86-64 outputs, whose errors the native suite checks.
+export OPK_TEST_EMULATED=1
 start=$(date +%s)
 (cd "$build" && ctest --output-on-failure -L fast -j "$jobs")
 echo "aarch64: the fast suite took $(($(date +%s) - start)) s under QEMU"

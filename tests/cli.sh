@@ -19,7 +19,7 @@ expect 2 "unknown command 'frobnicate'" -- "$opk" frobnicate
 expect 0 "opk --version" -- sh -c "'$opk' --version | sed 's/^opk /opk --version /'"
 for c in info verify run; do expect 0 "usage: opk $c" -- "$opk" $c --help; done
 expect 0 "auto" -- "$opk" info
-expect 0 "0 mismatch" -- "$opk" verify --backend scalar
+expect 0 "0 mismatch" -- "$opk" verify --backend scalar --kernel softmax
 expect 0 "0 mismatch" -- "$opk" verify --kernel softmax --case 3x17 --threads 3
 expect 2 "no kernel named 'nope'" -- "$opk" verify --kernel nope
 expect 2 "unknown backend 'sse9'" -- "$opk" verify --backend sse9

@@ -20,6 +20,9 @@ int main(int argc, char **argv)
     CHECK(n >= 40, "only %zu golden cases", n);
     opk_backend backends[OPK_BACKEND_COUNT];
     int nb = test_backends(backends);
+    /* Under emulation (tests/aarch64.sh) skip the double evaluation: a
+     * matching hash means the bits the native suite already checked. */
+    const int with_ref = getenv("OPK_TEST_EMULATED") == NULL;
     for (int b = 0; b < nb; b++) {
         opk_ctx *ctx = test_ctx(backends[b], 0);
         for (size_t k = 0; k < n; k++) {
@@ -39,7 +42,7 @@ int main(int argc, char **argv)
             if (!impl)
                 continue;
             golden_result res;
-            int ran = golden_run(ctx, &cases[k], b == 0, &res) == 0;
+            int ran = golden_run(ctx, &cases[k], b == 0 && with_ref, &res) == 0;
             CHECK(ran, "%s line %d %s: %s", opk_backend_name(backends[b]),
                   cases[k].line, cases[k].name, res.msg);
             if (!ran)
@@ -48,7 +51,7 @@ int main(int argc, char **argv)
                   "%s line %d %s: hash %016llx does not match '%s'",
                   opk_backend_name(backends[b]), cases[k].line, cases[k].name,
                   (unsigned long long)res.hash[0], cases[k].expect);
-            if (b == 0)
+            if (b == 0 && with_ref)
                 CHECK(res.max_err <= res.tol, "line %d %s: error %.3g > %.3g",
                       cases[k].line, cases[k].name, res.max_err, res.tol);
         }

@@ -21,8 +21,6 @@ AI void row(const opk_cheb_job *j, const opk_cheb_step *s, size_t i,
     for (int u = 0; u < NV; u++)
         p[u] = vdupq_n_f32(0.0f);
     const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
-    if (f0 == 0)
-        opk_cheb_stream(j, q0, q1, nnz);
     const size_t ldv = s->ldv, fs = f0 + 4 * (size_t)NV;
     for (int64_t q = q0; q < q1; q++) {
         if (q + OPK_CHEB_PREFETCH < nnz)
