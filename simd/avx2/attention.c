@@ -4,23 +4,8 @@
 #include <math.h>
 
 #include "kernels.h"
-#include "vec.h"
+#include "vt.h"
 
-typedef __m256 VF;
-#define VL 8
-#define v_zero _mm256_setzero_ps
-#define v_load _mm256_loadu_ps
-#define v_store _mm256_storeu_ps
-#define v_set1 _mm256_set1_ps
-#define v_fma _mm256_fmadd_ps
-#define v_mul _mm256_mul_ps
-#define v_add _mm256_add_ps
-#define v_sub _mm256_sub_ps
-#define v_div _mm256_div_ps
-#define v_E v8_E
-#define v_load_n v8_load_n
-#define v_stream _mm256_stream_ps
-#define v_store_n v8_store_n
 
 static inline float block_max(const float *s, size_t n)
 {
@@ -57,7 +42,6 @@ static inline float block_lane16(const float *e, size_t n)
 #include "../attention_fused.h"
 
 /* ---- linear mode ---- */
-#define v_Sq v8_Sq
 
 /* 8 x nc (nc <= 8) transposed: T[k * 8 + r] = x[r * ld + k]; rows from nr
  * on are +0. Pairs of rows interleaved, then pairs of pairs, then the

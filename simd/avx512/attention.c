@@ -3,23 +3,8 @@
 #include <math.h>
 
 #include "kernels.h"
-#include "vec.h"
+#include "vt.h"
 
-typedef __m512 VF;
-#define VL 16
-#define v_zero _mm512_setzero_ps
-#define v_load _mm512_loadu_ps
-#define v_store _mm512_storeu_ps
-#define v_set1 _mm512_set1_ps
-#define v_fma _mm512_fmadd_ps
-#define v_mul _mm512_mul_ps
-#define v_add _mm512_add_ps
-#define v_sub _mm512_sub_ps
-#define v_div _mm512_div_ps
-#define v_E v16_E
-#define v_load_n v16_load_n
-#define v_stream _mm512_stream_ps
-#define v_store_n v16_store_n
 
 static inline float block_max(const float *s, size_t n)
 {
@@ -53,7 +38,6 @@ static inline float block_lane16(const float *e, size_t n)
 #include "../attention_fused.h"
 
 /* ---- linear mode ---- */
-#define v_Sq v16_Sq
 
 /* 16 x nc (nc <= 16) transposed: T[k * 16 + r] = x[r * ld + k]; rows from
  * nr on are +0. Pairs of rows interleaved, then pairs of pairs, then the
