@@ -6,32 +6,7 @@
 #include "kernels.h"
 #include "vt.h"
 
-
-static inline float block_max(const float *s, size_t n)
-{
-    v8_max a;
-    v8_max_init(&a);
-    size_t t = 0;
-    for (; t + 8 <= n; t += 8)
-        v8_max_add(&a, _mm256_loadu_ps(s + t));
-    if (t < n)
-        v8_max_add_n(&a, _mm256_loadu_ps(s + t), n - t);
-    return v8_max_result(&a);
-}
-
-/* e is a 64-float buffer: the loads past n stay inside it. */
-static inline float block_lane16(const float *e, size_t n)
-{
-    v8_lane16 a;
-    v8_lane16_init(&a);
-    size_t t = 0;
-    for (; t + 16 <= n; t += 16)
-        v8_lane16_add(&a, _mm256_loadu_ps(e + t), _mm256_loadu_ps(e + t + 8));
-    if (t < n)
-        v8_lane16_add_n(&a, _mm256_loadu_ps(e + t), _mm256_loadu_ps(e + t + 8),
-                        n - t);
-    return v8_lane16_result(&a);
-}
+#include "../attention_blocks.h" /* block_max, block_lane16 */
 
 /* 4 rows x 16 keys of S and 4 rows x 16 features of O in registers (with
  * the loaded K^T / V vectors and the broadcasts: 14 of 16 registers). */

@@ -5,30 +5,7 @@
 #include "kernels.h"
 #include "vt.h"
 
-
-static inline float block_max(const float *s, size_t n)
-{
-    v16_max a;
-    v16_max_init(&a);
-    size_t t = 0;
-    for (; t + 16 <= n; t += 16)
-        v16_max_add(&a, _mm512_loadu_ps(s + t));
-    if (t < n)
-        v16_max_add_n(&a, _mm512_loadu_ps(s + t), n - t);
-    return v16_max_result(&a);
-}
-
-static inline float block_lane16(const float *e, size_t n)
-{
-    v16_lane16 a;
-    v16_lane16_init(&a);
-    size_t t = 0;
-    for (; t + 16 <= n; t += 16)
-        v16_lane16_add(&a, _mm512_loadu_ps(e + t));
-    if (t < n)
-        v16_lane16_add_n(&a, _mm512_loadu_ps(e + t), n - t);
-    return v16_lane16_result(&a);
-}
+#include "../attention_blocks.h" /* block_max, block_lane16 */
 
 /* 4 rows x 64 keys of S and 4 rows x 64 features of O in registers. */
 #define ATTN_R 4
