@@ -4,26 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "neon.h"
-#include "vec.h"
-
-typedef float32x4_t VF;
-#define VL 4
-#define v_zero() vdupq_n_f32(0.0f)
-#define v_load vld1q_f32
-#define v_store vst1q_f32
-#define v_set1 vdupq_n_f32
-#define v_fma(a, b, c) vfmaq_f32((c), (a), (b)) /* a * b + c, one rounding */
-#define v_mul vmulq_f32
-#define v_add vaddq_f32
-#define v_sub vsubq_f32
-#define v_div vdivq_f32
-#define v_E opk_neon_E
-#define v_load_n opk_neon_load_n
-#define v_store_n opk_neon_store_n
-/* No streaming stores here: a plain store, and no fence after them. */
-#define v_stream vst1q_f32
-#define v_sfence() ((void)0)
+#include "vt.h"
 
 static inline float block_max(const float *s, size_t n)
 {
@@ -55,7 +36,6 @@ static inline float block_lane16(const float *e, size_t n)
 #include "../attention_fused.h"
 
 /* ---- linear mode ---- */
-#define v_Sq opk_neon_Sq
 
 /* nr x nc (<= 4 each) transposed: T[k * 4 + r] = x[r * ld + k]; rows from
  * nr on are +0; nothing else is read. Data movement only. */

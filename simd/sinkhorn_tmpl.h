@@ -1,0 +1,277 @@
+/* Sinkhorn passes (SPEC 3.2), ISA-generic: the bits of kernels/sinkhorn.c,
+ * written once against the v_* layer of <isa>/vt.h (VL lanes). Row pass:
+ * lane16 sums over chunks of 16 elements (16 / VL vectors, counted from
+ * the row start); column pass: VL columns per vector, seq sums over
+ * ascending rows, S streamed row by row (never transposed or copied).
+ * The including file defines SK_NAME(x) (the exported names' suffix). */
+#include <math.h>
+
+#include "../kernels/sinkhorn_impl.h"
+#include "../kernels/sleef1.h"
+
+#ifndef ALWAYS_INLINE
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#endif
+
+/* SLEEF's vector functions are calls that clobber every vector register,
+ * so sums run behind the exps: a block of E values goes to a buffer first. */
+#define BLOCK 256
+#define SK_NV (16 / VL) /* vectors per chunk of 16 elements */
+
+/* Lanes of vector o of a chunk of c <= 16 elements. */
+ALWAYS_INLINE size_t sub_c(size_t c, size_t o)
+{
+    size_t lo = o * VL;
+    return c > lo ? (c - lo < VL ? c - lo : VL) : 0;
+}
+
+/* Vector o of the chunk of c elements at p (lanes past c are +0, unread). */
+ALWAYS_INLINE VF ld_sub(const float *p, size_t c, size_t o)
+{
+    if (o && c <= o * VL)
+        return v_zero();
+    return v_loadu_c(p + o * VL, sub_c(c, o));
+}
+
+/* NaN-aware elementwise max (SPEC 1): maxps returns its second operand when
+ * either is NaN, so a NaN already in c is put back. */
+ALWAYS_INLINE VF max_nan(VF c, VF u)
+{
+    return v_blend(v_isnan(c), v_max(c, u), c);
+}
+
+/* Adds ebuf[0 .. len) to the lane16 sum (len may end in a partial chunk). */
+ALWAYS_INLINE void sum_block(v_lane16 *acc, const float *ebuf, size_t len)
+{
+    size_t k = 0;
+    for (; k + 16 <= len; k += 16)
+        v_lane16_add16a(acc, ebuf + k);
+    if (k < len)
+        v_lane16_add16a_n(acc, ebuf + k, len - k);
+}
+
+/* E(fl(fl(t + fo) + g)) of a chunk into ebuf (and p when given). */
+ALWAYS_INLINE void plan16(const VF *t, const VF *gv, VF vfo, float *e,
+                          float *p, size_t c)
+{
+    VF ev[SK_NV];
+    for (size_t o = 0; o < SK_NV; o++) {
+        ev[o] = v_E(v_add(v_add(t[o], vfo), gv[o]));
+        v_store_a(e + o * VL, ev[o]);
+    }
+    if (p) /* after every read of this chunk of s: safe in place */
+        for (size_t o = 0; o < SK_NV; o++)
+            if (sub_c(c, o))
+                v_storeu_c(p + o * VL, ev[o], sub_c(c, o));
+}
+
+/* Sweep 1: t_j = fl(beta * s_j) into tbuf (the next sweeps read t instead
+ * of recomputing it) and M = max_j fl(t_j + g_j). `clean`: no g_j is NaN or
+ * +inf, so no u is NaN and a plain max will do (maxps(u, acc) keeps acc
+ * when either is NaN). With `check` also the lane16 sum of
+ * P_ij = E(fl(fl(t_j + fo) + g_j)) (fo the old f_i) into *rsum. */
+ALWAYS_INLINE float sweep_max(int check, int clean, const float *s,
+                              const float *g, size_t m, VF vb, float fo,
+                              float *tbuf, float *ebuf, float *rsum)
+{
+    v_maxacc mx;
+    v_maxacc_init(&mx);
+    v_lane16 acc;
+    v_lane16_init(&acc);
+    const VF vfo = v_set1(fo);
+    for (size_t b = 0; b < m; b += BLOCK) {
+        size_t be = m - b < BLOCK ? m : b + BLOCK;
+        for (size_t j = b; j < be; j += 16) {
+            size_t c = be - j < 16 ? be - j : 16;
+            VF t[SK_NV], gv[SK_NV], u[SK_NV];
+            for (size_t o = 0; o < SK_NV; o++) {
+                t[o] = v_mul(vb, ld_sub(s + j, c, o));
+                gv[o] = ld_sub(g + j, c, o);
+            }
+            for (size_t o = 0; o < SK_NV; o++)
+                v_store_a(tbuf + j + o * VL, t[o]);
+            for (size_t o = 0; o < SK_NV; o++)
+                u[o] = v_add(t[o], gv[o]);
+            if (clean && c == 16)
+                for (size_t o = 0; o < SK_NV; o++)
+                    mx.m = v_max(u[o], mx.m);
+            else
+                for (size_t o = 0; o < SK_NV; o++) {
+                    size_t n = sub_c(c, o);
+                    if (n == VL)
+                        v_maxacc_add(&mx, u[o]);
+                    else if (n)
+                        v_maxacc_add_n(&mx, u[o], n);
+                }
+            if (check)
+                plan16(t, gv, vfo, ebuf + (j - b), NULL, c);
+        }
+        if (check)
+            sum_block(&acc, ebuf, be - b);
+    }
+    if (check)
+        *rsum = v_lane16_result(&acc);
+    return v_maxacc_result(&mx);
+}
+
+/* Sweep 2: lane16 sum of E(fl(fl(t_j + g_j) - M)). Meanwhile the next row
+ * is prefetched into L2 (one line per chunk), so that sweep 1 of the next
+ * row does not wait on memory. */
+static float sweep_sum(const float *tbuf, const float *g, size_t m, float M,
+                       float *ebuf, const float *next)
+{
+    v_lane16 acc;
+    v_lane16_init(&acc);
+    const VF vm = v_set1(M);
+    for (size_t b = 0; b < m; b += BLOCK) {
+        size_t be = m - b < BLOCK ? m : b + BLOCK;
+        for (size_t j = b; j < be; j += 16) {
+            size_t c = be - j < 16 ? be - j : 16;
+            if (next)
+                v_prefetch_l2(next + j);
+            VF gv[SK_NV];
+            for (size_t o = 0; o < SK_NV; o++)
+                gv[o] = ld_sub(g + j, c, o);
+            float *e = ebuf + (j - b);
+            for (size_t o = 0; o < SK_NV; o++) {
+                VF u = v_add(v_load_a(tbuf + j + o * VL), gv[o]);
+                v_store_a(e + o * VL, v_E(v_sub(u, vm)));
+            }
+        }
+        sum_block(&acc, ebuf, be - b);
+    }
+    return v_lane16_result(&acc);
+}
+
+/* Sweep 3: cmax_j = max(cmax_j, fl(t_j + f)). A NaN already in cmax_j
+ * stays (maxps returns its second operand on NaN); u can be NaN only if f
+ * is NaN or +inf, and then the NaN-aware max is used. */
+static void sweep_cmax(const float *tbuf, float *cmax, size_t m, float f)
+{
+    const VF vf = v_set1(f);
+    const int clean = f == f && f != INFINITY;
+    size_t j = 0;
+    for (; j + VL <= m; j += VL) {
+        VF u = v_add(v_load_a(tbuf + j), vf);
+        VF c = v_load(cmax + j);
+        v_store(cmax + j, clean ? v_max(u, c) : max_nan(c, u));
+    }
+    if (j < m) {
+        VF u = v_add(v_load_a(tbuf + j), vf);
+        v_store_n(cmax + j, max_nan(v_load_n(cmax + j, m - j), u), m - j);
+    }
+}
+
+/* Check only (P after convergence, or the last check): one sweep. */
+static float row_check(const float *s, const float *g, size_t m, VF vb,
+                       float fo, float *p, float *ebuf)
+{
+    v_lane16 acc;
+    v_lane16_init(&acc);
+    const VF vfo = v_set1(fo);
+    for (size_t b = 0; b < m; b += BLOCK) {
+        size_t be = m - b < BLOCK ? m : b + BLOCK;
+        for (size_t j = b; j < be; j += 16) {
+            size_t c = be - j < 16 ? be - j : 16;
+            VF t[SK_NV], gv[SK_NV];
+            for (size_t o = 0; o < SK_NV; o++) {
+                t[o] = v_mul(vb, ld_sub(s + j, c, o));
+                gv[o] = ld_sub(g + j, c, o);
+            }
+            plan16(t, gv, vfo, ebuf + (j - b), p ? p + j : NULL, c);
+        }
+        sum_block(&acc, ebuf, be - b);
+    }
+    return v_lane16_result(&acc);
+}
+
+/* 1 if no g_j is NaN or +inf. */
+static int g_clean(const float *g, size_t m)
+{
+    const VF inf = v_set1(INFINITY);
+    VM bad = v_mask_zero();
+    for (size_t j = 0; j < m; j += VL) {
+        size_t c = m - j < VL ? m - j : VL;
+        bad = v_mask_or(bad, v_mask_and(v_mask_n(c),
+                                        v_cmp_nlt_uq(v_loadu_c(g + j, c), inf)));
+    }
+    return !v_mask_any(bad);
+}
+
+void SK_NAME(opk_sinkhorn_rows)(const opk_sinkhorn_job *jb, size_t r0,
+                                size_t r1, unsigned mode, float *cmax,
+                                float *scratch)
+{
+    const size_t m = jb->cols;
+    const VF vb = v_set1(jb->beta);
+    float ebuf[BLOCK] __attribute__((aligned(4 * VL)));
+    float *tbuf = scratch;
+    const int clean = (mode & OPK_SK_UPDATE) && g_clean(jb->g, m);
+    for (size_t i = r0; i < r1; i++) {
+        const float *s = jb->s + i * jb->lds;
+        float *p = mode & OPK_SK_PLAN ? jb->p + i * jb->ldp : NULL;
+        if (!(mode & OPK_SK_UPDATE)) {
+            jb->r[i] = row_check(s, jb->g, m, vb, jb->f[i], p, ebuf);
+            continue;
+        }
+        int check = (mode & OPK_SK_CHECK) != 0;
+        if (jb->la[i] == -INFINITY) { /* zero mass: see the scalar reference */
+            if (check)
+                jb->r[i] = row_check(s, jb->g, m, vb, jb->f[i], NULL, ebuf);
+            jb->fnew[i] = -INFINITY;
+            continue;
+        }
+        float fo = jb->f[i], *r = &jb->r[i], M;
+        if (check)
+            M = clean ? sweep_max(1, 1, s, jb->g, m, vb, fo, tbuf, ebuf, r)
+                      : sweep_max(1, 0, s, jb->g, m, vb, fo, tbuf, ebuf, r);
+        else
+            M = clean ? sweep_max(0, 1, s, jb->g, m, vb, fo, tbuf, ebuf, r)
+                      : sweep_max(0, 0, s, jb->g, m, vb, fo, tbuf, ebuf, r);
+        float lse = M == -INFINITY
+                        ? -INFINITY
+                        : M + opk_Lg(sweep_sum(tbuf, jb->g, m, M, ebuf,
+                                               i + 1 < r1 ? s + jb->lds : NULL));
+        float f = jb->la[i] - lse;
+        jb->fnew[i] = f;
+        sweep_cmax(tbuf, cmax, m, f);
+    }
+}
+
+void SK_NAME(opk_sinkhorn_cols)(const opk_sinkhorn_job *jb, size_t c0,
+                                size_t c1, float *scratch)
+{
+    const size_t w = c1 - c0;
+    const float *cm = jb->cmax + c0;
+    const VF vb = v_set1(jb->beta);
+    float *sum = scratch;
+    for (size_t c = 0; c < w; c += VL)
+        v_store_a(sum + c, v_zero());
+    for (size_t i = 0; i < jb->rows; i++) {
+        const float fi = jb->f[i];
+        if (fi == -INFINITY) /* as the scalar reference: adds +0 or is */
+            continue;        /* discarded */
+        const float *s = jb->s + i * jb->lds + c0;
+        /* Two rows ahead, one line per 16 floats: memory keeps streaming. */
+        const float *ahead = i + 2 < jb->rows ? s + 2 * jb->lds : s;
+        const VF vf = v_set1(fi);
+        for (size_t c = 0; c < w; c += VL) {
+            size_t n = w - c < VL ? w - c : VL;
+            if ((c & 15) == 0)
+                v_prefetch_l1(ahead + c);
+            VF u = v_add(v_mul(vb, v_loadu_c(s + c, n)), vf);
+            VF e = v_E(v_sub(u, v_loadu_c(cm + c, n)));
+            v_store_a(sum + c, v_add(v_load_a(sum + c), e));
+        }
+    }
+    const VF ninf = v_set1(-INFINITY);
+    for (size_t c = 0; c < w; c += VL) {
+        size_t n = w - c < VL ? w - c : VL;
+        VF M = v_loadu_c(cm + c, n), lb = v_loadu_c(jb->lb + c0 + c, n);
+        VF lgs = v_Lg(v_load_a(sum + c));
+        /* opk_sinkhorn_g, lane by lane */
+        VF lse = v_blend(v_cmp_eq_oq(M, ninf), v_add(M, lgs), ninf);
+        VF g = v_blend(v_cmp_eq_oq(lb, ninf), v_sub(lb, lse), ninf);
+        v_storeu_c(jb->g + c0 + c, g, n);
+    }
+}
