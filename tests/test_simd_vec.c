@@ -11,6 +11,19 @@
 #include "opk.h"
 #include "simd/vec_selftest.h"
 
+/* Runs one ISA's self-test where that backend is usable; 1 if it ran. */
+static __attribute__((unused)) int run(opk_backend b,
+                                       int (*test)(char *, size_t, float *),
+                                       float *guard_end)
+{
+    if (!opk_backend_available(b))
+        return 0;
+    char msg[256] = "";
+    int f = test(msg, sizeof msg, guard_end);
+    CHECK(f == 0, "%s: %d failures, first: %s", opk_backend_name(b), f, msg);
+    return 1;
+}
+
 int main(void)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -19,33 +32,17 @@ int main(void)
     CHECK(m != MAP_FAILED, "mmap");
     mprotect(m + page, page, PROT_NONE);
     float *guard_end = (float *)(m + page);
-    char msg[256];
     int ran = 0;
 #ifdef OPK_TEST_AVX2
-    if (opk_backend_available(OPK_BACKEND_AVX2)) {
-        msg[0] = 0;
-        int f = opk_vec_selftest_avx2(msg, sizeof msg, guard_end);
-        CHECK(f == 0, "%d failures, first: %s", f, msg);
-        ran++;
-    }
+    ran += run(OPK_BACKEND_AVX2, opk_vec_selftest_avx2, guard_end);
 #endif
 #ifdef OPK_TEST_AVX512
-    if (opk_backend_available(OPK_BACKEND_AVX512)) {
-        msg[0] = 0;
-        int f = opk_vec_selftest_avx512(msg, sizeof msg, guard_end);
-        CHECK(f == 0, "%d failures, first: %s", f, msg);
-        ran++;
-    }
+    ran += run(OPK_BACKEND_AVX512, opk_vec_selftest_avx512, guard_end);
 #endif
 #ifdef OPK_TEST_NEON
-    if (opk_backend_available(OPK_BACKEND_NEON)) {
-        msg[0] = 0;
-        int f = opk_vec_selftest_neon(msg, sizeof msg, guard_end);
-        CHECK(f == 0, "%d failures, first: %s", f, msg);
-        ran++;
-    }
+    ran += run(OPK_BACKEND_NEON, opk_vec_selftest_neon, guard_end);
 #endif
-    (void)guard_end, (void)msg; /* a build with no SIMD backend */
+    (void)guard_end; /* a build with no SIMD backend */
     printf("ISAs tested: %d\n", ran);
     munmap(m, 2 * page);
     return check_summary("test_simd_vec");
