@@ -40,14 +40,14 @@ static void shape_label(const bench_record *r, char *buf, size_t n)
 
 void bench_report_header(void)
 {
-    printf("\n%-16s %-24s %-8s %7s %5s %10s %10s %14s %12s\n", "kernel",
+    printf("\n%-16s %-24s %-8s %7s %5s %10s %10s %14s %12s  %s\n", "kernel",
            "shape", "backend", "threads", "reps", "median ms", "min ms",
-           "rate", "% of limit");
+           "rate", "% of limit", "device ms in/kernel/out");
 }
 
 void bench_report_row(const bench_record *r)
 {
-    char shape[96], rate[32], pct[32];
+    char shape[96], rate[32], pct[32], dev[64] = "-";
     shape_label(r, shape, sizeof shape);
     snprintf(rate, sizeof rate, "%.2f %s", r->rate, unit_of(r->k));
     if (r->limit > 0)
@@ -55,9 +55,13 @@ void bench_report_row(const bench_record *r)
                  r->k->limit == BENCH_BANDWIDTH ? "bw" : "fma");
     else
         snprintf(pct, sizeof pct, "-");
-    printf("%-16s %-24s %-8s %7d %5d %10.3f %10.3f %14s %12s\n", r->k->name,
-           shape, opk_backend_name(r->backend), r->threads, r->st.reps,
-           r->st.median_s * 1e3, r->st.min_s * 1e3, rate, pct);
+    if (r->dev.valid)
+        snprintf(dev, sizeof dev, "%.3f/%.3f/%.3f", r->dev.write_s * 1e3,
+                 r->dev.kernel_s * 1e3, r->dev.read_s * 1e3);
+    printf("%-16s %-24s %-8s %7d %5d %10.3f %10.3f %14s %12s  %s\n",
+           r->k->name, shape, opk_backend_name(r->backend), r->threads,
+           r->st.reps, r->st.median_s * 1e3, r->st.min_s * 1e3, rate, pct,
+           dev);
     fflush(stdout);
 }
 
@@ -118,6 +122,13 @@ int bench_report_json(FILE *f, const bench_machine *m,
                   r->k->limit == BENCH_BANDWIDTH ? "bandwidth" : "fma_peak");
         bj_number(&j, "limit_value", r->limit);
         bj_number(&j, "percent_of_limit", r->limit > 0 ? r->percent : 0.0);
+        if (r->dev.valid) {
+            bj_object(&j, "device_ms");
+            bj_number(&j, "host_to_device", r->dev.write_s * 1e3);
+            bj_number(&j, "kernels", r->dev.kernel_s * 1e3);
+            bj_number(&j, "device_to_host", r->dev.read_s * 1e3);
+            bj_end(&j);
+        }
         bj_end(&j);
     }
     bj_end(&j);

@@ -16,6 +16,7 @@ typedef struct bench_record {
     opk_backend backend;
     int threads;
     bench_stats st;
+    bench_device_stats dev;      /* OpenCL: copies and kernels apart */
     double work;                 /* bytes or flops of one call */
     double rate, limit, percent; /* limit 0: none known */
 } bench_record;

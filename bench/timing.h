@@ -3,6 +3,8 @@
 #ifndef OPK_BENCH_TIMING_H
 #define OPK_BENCH_TIMING_H
 
+#include "opk.h"
+
 /* Seconds on CLOCK_MONOTONIC. */
 double bench_now(void);
 
@@ -25,6 +27,23 @@ typedef int (*bench_call_fn)(void *arg);
  * status (nonzero), else 0. */
 int bench_time(bench_call_fn fn, void *arg, double min_time, int max_reps,
                bench_stats *st);
+
+/* Device-side split of one call on the OpenCL backend, from its profiling
+ * events: host-to-device copies, kernels, device-to-host copies (each the
+ * median over the profiled calls; summed within a call). valid is 0 on
+ * other backends, where nothing is measured. */
+typedef struct bench_device_stats {
+    int valid;
+    double write_s, kernel_s, read_s;
+} bench_device_stats;
+
+#define BENCH_DEVICE_REPS 9
+
+/* On an OpenCL context: reps (at most BENCH_DEVICE_REPS) more calls with
+ * event profiling on, filling *d. Elsewhere: nothing. Returns the first
+ * failing call's status (nonzero), else 0. */
+int bench_device_times(opk_ctx *ctx, bench_call_fn fn, void *arg, int reps,
+                       bench_device_stats *d);
 
 /* Median of v[0..n) (sorts v; the mean of the middle two when n is even). */
 double bench_median(double *v, int n);

@@ -124,6 +124,15 @@ if doc is not None:
         check(math.isclose(r.get("percent_of_limit", 0),
                            100 * r.get("rate", 0) / bw, rel_tol=1e-3),
               name + " percent of limit")
+        # OpenCL rows split the device time; CPU rows have no such field.
+        dev = r.get("device_ms")
+        if r.get("backend") == "opencl":
+            parts = [dev.get(k, -1) for k in ("host_to_device", "kernels",
+                                              "device_to_host")] if dev else []
+            check(len(parts) == 3 and all(p >= 0 for p in parts)
+                  and parts[1] > 0, name + " device_ms split: %s" % dev)
+        else:
+            check(dev is None, name + " has no device_ms")
 files = cache_files(XDG)
 check(len(files) == 1 and os.path.basename(files[0]).startswith("limits-"),
       "one cache file, no temp file: %s" % files)

@@ -39,6 +39,10 @@ static const char help[] =
     "cores, or with one thread if that was better, as on a busy machine), or\n"
     "the FMA peak of the backend's ISA for that many threads (fma: the\n"
     "1-thread peak times threads, at most the all-cores peak).\n"
+    "On the OpenCL backend the last column splits a call's time on the\n"
+    "device, from %d more calls with event profiling on (medians): host-to-\n"
+    "device copies / kernels / device-to-host copies, in ms. The rest of the\n"
+    "median is host work (argument checks, enqueueing, waiting).\n"
     "\n"
     "kernels and what they count:\n"
     "  softmax   Y = softmax(X) out of place along rows or columns; traffic\n"
@@ -56,7 +60,7 @@ static const char help[] =
     "  --threads N[,N...]  thread counts to run, each in its own rows (default:\n"
     "                      OPK_NUM_THREADS, else all online cores)\n"
     "  --quick             the small shapes: the whole run takes seconds (they\n"
-    "                      fit in cache, so % of bw may pass 100)\n"
+    "                      fit in cache, so %% of bw may pass 100)\n"
     "  --json FILE         also write the results as JSON: opk version, CPU,\n"
     "                      cores, the limits, and one record per measurement\n"
     "  --remeasure         measure the limits again and rewrite the cache\n"
@@ -254,7 +258,7 @@ static int shapes_for(const bench_kernel *k, const bench_args *a,
 int cmd_bench(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv))
-        return fputs(help, stdout), 0;
+        return printf(help, BENCH_DEVICE_REPS), 0;
     bench_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc)
@@ -365,6 +369,9 @@ int cmd_bench(int argc, char **argv)
                     call_arg c = {k, ctx, state, OPK_OK};
                     int bad = bench_time(call_once, &c, a.min_time,
                                          (int)a.reps, &r->st);
+                    if (!bad)
+                        bad = bench_device_times(ctx, call_once, &c,
+                                                 BENCH_DEVICE_REPS, &r->dev);
                     progress_clear(tty);
                     if (bad) {
                         cli_error("bench: %s on %s failed: %s (%s)", k->name,
