@@ -231,29 +231,53 @@ __kernel void opk_at_seqsum(__global const float *r, uint n,
 
 /* Linear mode's key sums with k^_jt = fl(k_jt * rk_j), keys ascending.
  * Work-item (f, t): t < d, f < dv: KV_tf (fma chain); t < d, f = dv: ks_t;
- * t = d, f < dv: vs_f. */
-__kernel void opk_at_kv(__global const float *K, __global const float *V,
-                        __global const float *rk, uint m, uint d, uint dv,
-                        __global float *KV, __global float *ks,
-                        __global float *vs)
+ * t = d, f < dv: vs_f. Each is one chain of m steps in key order (the
+ * contract), so the parallelism is the (d+1)(dv+1) chains: a 16 x 16
+ * work-group stages OPK_KV_KEYS keys of its 16 columns of K^ and of V in
+ * local memory (coalesced loads, k^ computed once per element), and every
+ * work-item runs its chain over the tile from local memory. */
+#define OPK_KV_TILE 16
+#define OPK_KV_KEYS 128
+__kernel __attribute__((reqd_work_group_size(OPK_KV_TILE, OPK_KV_TILE, 1)))
+void opk_at_kv(__global const float *K, __global const float *V,
+               __global const float *rk, uint m, uint d, uint dv,
+               __global float *KV, __global float *ks, __global float *vs)
 {
+    __local float lk[OPK_KV_KEYS][OPK_KV_TILE];
+    __local float lv[OPK_KV_KEYS][OPK_KV_TILE];
+    const uint lf = get_local_id(0), lt = get_local_id(1);
     const uint f = get_global_id(0), t = get_global_id(1);
-    if (f > dv || t > d || (f == dv && t == d))
-        return;
+    const uint tl = get_group_id(1) * OPK_KV_TILE + lf; /* column loaded */
+    const uint fl = get_group_id(0) * OPK_KV_TILE + lf;
+    /* 0: KV, 1: ks, 2: vs, 3: none (uniform over the tile loop) */
+    const int what = t < d ? (f < dv ? 0 : f == dv ? 1 : 3)
+                           : (t == d && f < dv ? 2 : 3);
     float acc = 0.0f;
-    if (t == d) {
-        for (uint j = 0; j < m; j++)
-            acc = acc + V[(ulong)j * dv + f];
-        vs[f] = acc;
-    } else if (f == dv) {
-        for (uint j = 0; j < m; j++)
-            acc = acc + K[(ulong)j * d + t] * rk[j];
-        ks[t] = acc;
-    } else {
-        for (uint j = 0; j < m; j++)
-            acc = fma(K[(ulong)j * d + t] * rk[j], V[(ulong)j * dv + f], acc);
-        KV[(ulong)t * dv + f] = acc;
+    for (uint j0 = 0; j0 < m; j0 += OPK_KV_KEYS) {
+        const uint len = min((uint)OPK_KV_KEYS, m - j0);
+        for (uint r = lt; r < len; r += OPK_KV_TILE) {
+            const ulong j = j0 + r;
+            lk[r][lf] = tl < d ? K[j * d + tl] * rk[j] : 0.0f;
+            lv[r][lf] = fl < dv ? V[j * dv + fl] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (what == 0)
+            for (uint r = 0; r < len; r++)
+                acc = fma(lk[r][lt], lv[r][lf], acc);
+        else if (what == 1)
+            for (uint r = 0; r < len; r++)
+                acc = acc + lk[r][lt];
+        else if (what == 2)
+            for (uint r = 0; r < len; r++)
+                acc = acc + lv[r][lf];
+        barrier(CLK_LOCAL_MEM_FENCE); /* the tile is rewritten next */
     }
+    if (what == 0)
+        KV[(ulong)t * dv + f] = acc;
+    else if (what == 1)
+        ks[t] = acc;
+    else if (what == 2)
+        vs[f] = acc;
 }
 
 /* O_if of linear mode: den_i = fl(m + dot(q^_i, ks)), num_if = fma chain

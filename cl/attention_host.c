@@ -15,7 +15,7 @@
 #define AT_B 64  /* OPK_AT_B in attention.cl */
 #define AT_R 8   /* OPK_AT_R */
 #define AT_FW 256 /* OPK_AT_FC * OPK_AT_B: features per fused launch */
-#define SK_ROWS 4 /* OPK_SK_ROWS in sinkhorn.cl */
+#define KV_TILE 16 /* OPK_KV_TILE */
 
 /* Device buffers (slots of opk_cl_buffer). The mode-specific ones share
  * slots: sinkhorn S/la/lb/f0/f1/g/r, linear KV/rq/rk/ks/vs/-/sum. */
@@ -141,32 +141,6 @@ static opk_status run_fused(const opk_ctx *ctx, const opk_attn_job *j,
 
 /* ---- sinkhorn: scores, half-steps, plan, P V ---------------------------- */
 
-static opk_status sk_launch_rows(const opk_ctx *ctx, cl_kernel k,
-                                 const at_dev *a, cl_mem f, cl_mem fnew)
-{
-    cl_int err = CL_SUCCESS;
-    cl_float beta = 1.0f;
-    cl_int mode = 1; /* OPK_SK_UPDATE */
-    ARG(k, 0, a->b[B_X0]), ARG(k, 1, a->n), ARG(k, 2, a->m), ARG(k, 3, beta);
-    ARG(k, 4, a->b[B_X1]), ARG(k, 5, f), ARG(k, 6, fnew);
-    ARG(k, 7, a->b[B_X5]), ARG(k, 8, a->b[B_X6]), ARG(k, 9, mode);
-    ARGS_OK("sinkhorn rows");
-    size_t global[2] = {16, round_up(a->n, SK_ROWS)}, local[2] = {16, SK_ROWS};
-    return opk_cl_launch(ctx, k, "sinkhorn row kernel", 2, global, local);
-}
-
-static opk_status sk_launch_cols(const opk_ctx *ctx, cl_kernel k,
-                                 const at_dev *a, cl_mem f)
-{
-    cl_int err = CL_SUCCESS;
-    cl_float beta = 1.0f;
-    ARG(k, 0, a->b[B_X0]), ARG(k, 1, a->n), ARG(k, 2, a->m), ARG(k, 3, beta);
-    ARG(k, 4, f), ARG(k, 5, a->b[B_X2]), ARG(k, 6, a->b[B_X5]);
-    ARGS_OK("sinkhorn cols");
-    size_t global = round_up(a->m, 64), local = 64;
-    return opk_cl_launch(ctx, k, "sinkhorn column kernel", 1, &global, &local);
-}
-
 static opk_status run_sinkhorn(const opk_ctx *ctx, const opk_attn_job *j,
                                at_dev *a, int iters)
 {
@@ -209,20 +183,19 @@ static opk_status run_sinkhorn(const opk_ctx *ctx, const opk_attn_job *j,
     int fi = 0;
     for (int h = 0; h < iters; h++) { /* row update first, alternating */
         if (h % 2 == 0) {
-            if ((st = sk_launch_rows(ctx, kr, a, F[fi], F[fi ^ 1])))
+            if ((st = opk_cl_sk_rows(ctx, kr, a->b[B_X0], a->n, a->m, 1.0f,
+                                     a->b[B_X1], F[fi], F[fi ^ 1],
+                                     a->b[B_X5], a->b[B_X6], 1)))
                 return st;
             fi ^= 1;
-        } else if ((st = sk_launch_cols(ctx, kc, a, F[fi]))) {
+        } else if ((st = opk_cl_sk_cols(ctx, kc, a->b[B_X0], a->n, a->m,
+                                        1.0f, F[fi], a->b[B_X2],
+                                        a->b[B_X5]))) {
             return st;
         }
     }
-    cl_float one = 1.0f;
-    ARG(kp, 0, a->b[B_X0]), ARG(kp, 1, a->n), ARG(kp, 2, a->m);
-    ARG(kp, 3, one), ARG(kp, 4, F[fi]), ARG(kp, 5, a->b[B_X5]);
-    ARG(kp, 6, a->b[B_X6]);
-    ARGS_OK("sinkhorn plan");
-    size_t pg[2] = {16, round_up(n, SK_ROWS)}, pl[2] = {16, SK_ROWS};
-    if ((st = opk_cl_launch(ctx, kp, "sinkhorn plan kernel", 2, pg, pl)))
+    if ((st = opk_cl_sk_plan(ctx, kp, a->b[B_X0], a->n, a->m, 1.0f, F[fi],
+                             a->b[B_X5], a->b[B_X6])))
         return st;
     ARG(kv, 0, a->b[B_X0]), ARG(kv, 1, a->b[B_V]), ARG(kv, 2, a->h);
     ARG(kv, 3, a->g), ARG(kv, 4, a->b[B_O]), ARG(kv, 5, a->n);
@@ -327,8 +300,9 @@ static opk_status run_linear(const opk_ctx *ctx, const opk_attn_job *j,
     ARG(kkv, 3, a->m), ARG(kkv, 4, a->d), ARG(kkv, 5, a->dv);
     ARG(kkv, 6, a->b[B_X0]), ARG(kkv, 7, a->b[B_X3]), ARG(kkv, 8, a->b[B_X4]);
     ARGS_OK("kv");
-    size_t kg[2] = {dv + 1, d + 1};
-    if ((st = opk_cl_launch(ctx, kkv, "attention KV kernel", 2, kg, NULL)))
+    size_t kvg[2] = {round_up(dv + 1, KV_TILE), round_up(d + 1, KV_TILE)};
+    size_t kvl[2] = {KV_TILE, KV_TILE};
+    if ((st = opk_cl_launch(ctx, kkv, "attention KV kernel", 2, kvg, kvl)))
         return st;
     cl_float fm = (float)m;
     ARG(kl, 0, a->b[B_Q]), ARG(kl, 1, rq), ARG(kl, 2, a->b[B_X0]);
@@ -338,7 +312,8 @@ static opk_status run_linear(const opk_ctx *ctx, const opk_attn_job *j,
     ARG(kl, 12, a->has_g);
     err |= mix_args(kl, 13, j);
     ARGS_OK("linear");
-    size_t lg[2] = {round_up(dv, 64), n}, ll[2] = {64, 1};
+    /* 16 outputs of 16 rows: the rows' q and the KV columns are shared. */
+    size_t lg[2] = {round_up(dv, 16), round_up(n, 16)}, ll[2] = {16, 16};
     return opk_cl_launch(ctx, kl, "attention linear kernel", 2, lg, ll);
 }
 

@@ -100,6 +100,20 @@ opk_status opk_cl_launch(const opk_ctx *ctx, cl_kernel k, const char *name,
                          cl_uint dims, const size_t *global,
                          const size_t *local);
 
+/* ---- Sinkhorn passes (sinkhorn_host.c), also for attention's Sinkhorn
+ * mode: cl/sinkhorn.cl's kernels over S (n x m, packed) with their launch
+ * geometry. mode: 1 update, 2 check, 3 both. Lock held. ---- */
+opk_status opk_cl_sk_rows(const opk_ctx *ctx, cl_kernel k, cl_mem s,
+                          cl_uint n, cl_uint m, cl_float beta, cl_mem la,
+                          cl_mem f, cl_mem fnew, cl_mem g, cl_mem r,
+                          cl_int mode);
+opk_status opk_cl_sk_plan(const opk_ctx *ctx, cl_kernel k, cl_mem s,
+                          cl_uint n, cl_uint m, cl_float beta, cl_mem f,
+                          cl_mem g, cl_mem r);
+opk_status opk_cl_sk_cols(const opk_ctx *ctx, cl_kernel k, cl_mem s,
+                          cl_uint n, cl_uint m, cl_float beta, cl_mem f,
+                          cl_mem lb, cl_mem g);
+
 /* ---- programs and the disk cache (cache.c) ---- */
 /* Builds `source` for cl's device with cl->options, through the cache
  * ($XDG_CACHE_HOME/opk/cl, else $HOME/.cache/opk/cl; OPK_CL_CACHE=0 turns

@@ -7,8 +7,9 @@
  * lane16's acc[l]; a row's lanes read 64 consecutive bytes per step),
  * OPK_SK_ROWS rows per work-group. Mode bits are kernel arguments, so every
  * branch on them is uniform across the work-group.
- * Columns (opk_sk_cols): one work-item per column walking the rows in order
- * (seq); neighbouring work-items read neighbouring addresses of a row.
+ * Columns (opk_sk_cols): a work-group per 32 columns; the exps of a tile
+ * of rows in parallel, their sum in row order (seq) by one work-item per
+ * column; neighbouring work-items read neighbouring addresses of a row.
  * The column maximum takes its own pass over the rows instead of being
  * gathered by the row pass as on the CPU: a cross-work-group float max would
  * need atomics, and max ignores order anyway. */
@@ -98,31 +99,63 @@ opk_sk_plan(__global float *S, uint n, uint m, float beta,
         r[i] = ri;
 }
 
-/* Column pass: g_j = fl(Lg(b_j) - LSE_i fl(t_ij + f_i)), seq over i. Rows
- * with f_i = -inf add E(-inf) = +0 (or NaN to a column whose M = -inf,
- * whose sum is discarded): skipped, as the CPU backends do; f_i is the
- * same for every work-item, so the skip does not diverge. */
-__kernel void opk_sk_cols(__global const float *S, uint n, uint m,
-                          float beta, __global const float *f,
-                          __global const float *lb, __global float *g)
+/* Column pass: g_j = fl(Lg(b_j) - LSE_i fl(t_ij + f_i)), seq over i.
+ * A work-group takes OPK_SKC_COLS neighbouring columns with OPK_SKC_WORKERS
+ * workers each. The maximum is order-free: worker w folds rows w, w+W, ...
+ * and the workers' maxima are folded in local memory. The sum is not: the
+ * workers compute the E terms of a tile of OPK_SKC_TILE rows into local
+ * memory (the exps in parallel), then worker 0 adds them in row order (the
+ * one sequential chain per column, all adds). Rows with f_i = -inf add +0,
+ * which leaves the sum's bits as skipping them does (it starts at +0 and
+ * adds E >= +0 or NaN), and never E(NaN) of a column whose M = -inf (its
+ * sum is discarded); f_i is the same for a whole row, so the branch does
+ * not diverge. Reads of a row are OPK_SKC_COLS consecutive floats. */
+#define OPK_SKC_COLS 32
+#define OPK_SKC_WORKERS 8
+#define OPK_SKC_TILE 64
+__kernel __attribute__((reqd_work_group_size(OPK_SKC_COLS, OPK_SKC_WORKERS,
+                                             1))) void
+opk_sk_cols(__global const float *S, uint n, uint m, float beta,
+            __global const float *f, __global const float *lb,
+            __global float *g)
 {
+    __local float lmax[OPK_SKC_WORKERS][OPK_SKC_COLS];
+    __local float tile[OPK_SKC_TILE][OPK_SKC_COLS];
+    const uint lc = get_local_id(0), w = get_local_id(1);
     const uint c = get_global_id(0);
-    if (c >= m)
-        return; /* no barriers */
-    __global const float *s = S + c;
+    /* Columns past the end take part in the barriers and read nothing. */
+    const uint rows = c < m ? n : 0;
+    __global const float *s = S + (c < m ? c : 0);
     float M = -INFINITY;
-    for (uint i = 0; i < n; i++)
+    for (uint i = w; i < rows; i += OPK_SKC_WORKERS)
         M = opk_nmax(M, beta * s[(ulong)i * m] + f[i]);
+    lmax[w][lc] = M;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    M = lmax[0][lc];
+    for (uint k = 1; k < OPK_SKC_WORKERS; k++)
+        M = opk_nmax(M, lmax[k][lc]);
     float sum = 0.0f;
-    for (uint i = 0; i < n; i++) {
-        const float fi = f[i];
-        if (fi == -INFINITY)
-            continue;
-        sum = sum + opk_E((beta * s[(ulong)i * m] + fi) - M);
+    for (uint i0 = 0; i0 < n; i0 += OPK_SKC_TILE) {
+        const uint len = min((uint)OPK_SKC_TILE, n - i0);
+        for (uint r = w; r < len; r += OPK_SKC_WORKERS) {
+            const uint i = i0 + r;
+            const float fi = f[i];
+            float e = 0.0f;
+            if (i < rows && fi != -INFINITY)
+                e = opk_E((beta * s[(ulong)i * m] + fi) - M);
+            tile[r][lc] = e;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (w == 0)
+            for (uint r = 0; r < len; r++)
+                sum = sum + tile[r][lc];
+        barrier(CLK_LOCAL_MEM_FENCE); /* the tile is rewritten next */
     }
-    const float lbc = lb[c];
-    const float lse = M == -INFINITY ? -INFINITY : M + opk_Lg(sum);
-    g[c] = lbc == -INFINITY ? -INFINITY : lbc - lse;
+    if (w == 0 && c < m) {
+        const float lbc = lb[c];
+        const float lse = M == -INFINITY ? -INFINITY : M + opk_Lg(sum);
+        g[c] = lbc == -INFINITY ? -INFINITY : lbc - lse;
+    }
 }
 
 /* err = seq_i |r_i - a_i| (a_i = 1 without masses): one work-item, O(n).

@@ -15,7 +15,8 @@
 #include "runtime.h"
 
 #define SK_ROWS 4 /* OPK_SK_ROWS in sinkhorn.cl */
-#define SK_COLS_PER_GROUP 64
+#define SK_COLS_PER_GROUP 32 /* OPK_SKC_COLS in sinkhorn.cl */
+#define SK_COL_WORKERS 8     /* OPK_SKC_WORKERS */
 #define SK_UPDATE 1
 #define SK_CHECK 2
 
@@ -32,47 +33,68 @@ typedef struct sk_dev {
 } sk_dev;
 
 #define ARG(k, i, v) (err |= clSetKernelArg((k), (i), sizeof(v), &(v)))
+#define ARGS_OK(what)                                                     \
+    if (err != CL_SUCCESS)                                                \
+        return opk_cl_fail(ctx, CL_INVALID_KERNEL_ARGS,                   \
+                           "sinkhorn: clSetKernelArg (" what ")")
+
+opk_status opk_cl_sk_rows(const opk_ctx *ctx, cl_kernel k, cl_mem s,
+                          cl_uint n, cl_uint m, cl_float beta, cl_mem la,
+                          cl_mem f, cl_mem fnew, cl_mem g, cl_mem r,
+                          cl_int mode)
+{
+    cl_int err = CL_SUCCESS;
+    ARG(k, 0, s), ARG(k, 1, n), ARG(k, 2, m), ARG(k, 3, beta);
+    ARG(k, 4, la), ARG(k, 5, f), ARG(k, 6, fnew), ARG(k, 7, g);
+    ARG(k, 8, r), ARG(k, 9, mode);
+    ARGS_OK("rows");
+    size_t global[2] = {16, round_up(n, SK_ROWS)}, local[2] = {16, SK_ROWS};
+    return opk_cl_launch(ctx, k, "sinkhorn row kernel", 2, global, local);
+}
+
+opk_status opk_cl_sk_plan(const opk_ctx *ctx, cl_kernel k, cl_mem s,
+                          cl_uint n, cl_uint m, cl_float beta, cl_mem f,
+                          cl_mem g, cl_mem r)
+{
+    cl_int err = CL_SUCCESS;
+    ARG(k, 0, s), ARG(k, 1, n), ARG(k, 2, m), ARG(k, 3, beta);
+    ARG(k, 4, f), ARG(k, 5, g), ARG(k, 6, r);
+    ARGS_OK("plan");
+    size_t global[2] = {16, round_up(n, SK_ROWS)}, local[2] = {16, SK_ROWS};
+    return opk_cl_launch(ctx, k, "sinkhorn plan kernel", 2, global, local);
+}
+
+opk_status opk_cl_sk_cols(const opk_ctx *ctx, cl_kernel k, cl_mem s,
+                          cl_uint n, cl_uint m, cl_float beta, cl_mem f,
+                          cl_mem lb, cl_mem g)
+{
+    cl_int err = CL_SUCCESS;
+    ARG(k, 0, s), ARG(k, 1, n), ARG(k, 2, m), ARG(k, 3, beta);
+    ARG(k, 4, f), ARG(k, 5, lb), ARG(k, 6, g);
+    ARGS_OK("cols");
+    size_t global[2] = {round_up(m, SK_COLS_PER_GROUP), SK_COL_WORKERS};
+    size_t local[2] = {SK_COLS_PER_GROUP, SK_COL_WORKERS};
+    return opk_cl_launch(ctx, k, "sinkhorn column kernel", 2, global, local);
+}
 
 static opk_status launch_rows(const opk_ctx *ctx, const sk_dev *d, int fi,
                               cl_int mode)
 {
-    cl_int err = CL_SUCCESS;
-    cl_kernel k = d->rows;
-    ARG(k, 0, d->b[B_S]), ARG(k, 1, d->n), ARG(k, 2, d->m);
-    ARG(k, 3, d->beta), ARG(k, 4, d->b[B_LA]);
-    ARG(k, 5, d->b[fi ? B_F1 : B_F0]), ARG(k, 6, d->b[fi ? B_F0 : B_F1]);
-    ARG(k, 7, d->b[B_G]), ARG(k, 8, d->b[B_R]), ARG(k, 9, mode);
-    if (err != CL_SUCCESS)
-        return opk_cl_fail(ctx, CL_INVALID_KERNEL_ARGS, "sinkhorn: clSetKernelArg");
-    size_t global[2] = {16, round_up(d->n, SK_ROWS)}, local[2] = {16, SK_ROWS};
-    return opk_cl_launch(ctx, k, "sinkhorn row kernel", 2, global, local);
+    return opk_cl_sk_rows(ctx, d->rows, d->b[B_S], d->n, d->m, d->beta,
+                          d->b[B_LA], d->b[fi ? B_F1 : B_F0],
+                          d->b[fi ? B_F0 : B_F1], d->b[B_G], d->b[B_R], mode);
 }
 
 static opk_status launch_plan(const opk_ctx *ctx, const sk_dev *d, int fi)
 {
-    cl_int err = CL_SUCCESS;
-    cl_kernel k = d->plan;
-    ARG(k, 0, d->b[B_S]), ARG(k, 1, d->n), ARG(k, 2, d->m);
-    ARG(k, 3, d->beta), ARG(k, 4, d->b[fi ? B_F1 : B_F0]);
-    ARG(k, 5, d->b[B_G]), ARG(k, 6, d->b[B_R]);
-    if (err != CL_SUCCESS)
-        return opk_cl_fail(ctx, CL_INVALID_KERNEL_ARGS, "sinkhorn: clSetKernelArg");
-    size_t global[2] = {16, round_up(d->n, SK_ROWS)}, local[2] = {16, SK_ROWS};
-    return opk_cl_launch(ctx, k, "sinkhorn plan kernel", 2, global, local);
+    return opk_cl_sk_plan(ctx, d->plan, d->b[B_S], d->n, d->m, d->beta,
+                          d->b[fi ? B_F1 : B_F0], d->b[B_G], d->b[B_R]);
 }
 
 static opk_status launch_cols(const opk_ctx *ctx, const sk_dev *d, int fi)
 {
-    cl_int err = CL_SUCCESS;
-    cl_kernel k = d->cols;
-    ARG(k, 0, d->b[B_S]), ARG(k, 1, d->n), ARG(k, 2, d->m);
-    ARG(k, 3, d->beta), ARG(k, 4, d->b[fi ? B_F1 : B_F0]);
-    ARG(k, 5, d->b[B_LB]), ARG(k, 6, d->b[B_G]);
-    if (err != CL_SUCCESS)
-        return opk_cl_fail(ctx, CL_INVALID_KERNEL_ARGS, "sinkhorn: clSetKernelArg");
-    size_t global[1] = {round_up(d->m, SK_COLS_PER_GROUP)};
-    size_t local[1] = {SK_COLS_PER_GROUP};
-    return opk_cl_launch(ctx, k, "sinkhorn column kernel", 1, global, local);
+    return opk_cl_sk_cols(ctx, d->cols, d->b[B_S], d->n, d->m, d->beta,
+                          d->b[fi ? B_F1 : B_F0], d->b[B_LB], d->b[B_G]);
 }
 
 /* err from r on the device; the one scalar that comes back. */
@@ -83,8 +105,7 @@ static opk_status read_err(const opk_ctx *ctx, const sk_dev *d, cl_int has_a,
     cl_kernel k = d->err;
     ARG(k, 0, d->b[B_R]), ARG(k, 1, d->b[B_A]), ARG(k, 2, d->n);
     ARG(k, 3, has_a), ARG(k, 4, d->b[B_ERR]);
-    if (err != CL_SUCCESS)
-        return opk_cl_fail(ctx, CL_INVALID_KERNEL_ARGS, "sinkhorn: clSetKernelArg");
+    ARGS_OK("error");
     size_t one = 1;
     opk_status st = opk_cl_launch(ctx, k, "sinkhorn error kernel", 1, &one, &one);
     if (st || (st = opk_cl_read(ctx, out, d->b[B_ERR], 1, 1, 1)))
