@@ -7,9 +7,11 @@
  * staged in local memory OPK_AT_CK features at a time (transposed, so that
  * work-item t reads kb[c][t]: consecutive banks), with the tile's Q chunk;
  * work-item t keeps the R fma chains S_rt = dot(q_r, k_t) in registers.
- * Work-item r < R then does row r's block max and new maximum, all 64
- * work-items the exponentials of their key for every row, work-item r the
- * lane16 sum and l, and every work-item the o update of its features (each
+ * The block max of each row is folded by 8 work-items (max ignores order),
+ * then work-item r < R takes row r's new maximum; all 64 work-items do the
+ * exponentials of their key for every row and two lanes of lane16 each
+ * (the 16 lanes of the 8 rows), work-item r folds row r's lanes and
+ * updates l, and every work-item the o update of its features (each
  * holds OPK_AT_FC features of the R rows in registers; V staged 64 x 64 in
  * local memory, read coalesced). The launch covers OPK_AT_FC * 64 features;
  * wider V takes more launches, which recompute the scores (bits unchanged).
@@ -30,6 +32,9 @@
 #define OPK_AT_R 8   /* query rows per work-group */
 #define OPK_AT_CK 32 /* K features staged per step */
 #define OPK_AT_FC 4  /* o features per work-item: 256 per launch */
+#if OPK_AT_B != 64 || OPK_AT_R != 8
+#error "opk_at_fused's max and lane16 split assumes 64 keys and 8 rows"
+#endif
 
 /* The mixing of SPEC 3.4 for one element. */
 static inline float opk_at_mix(float b, float h, float g, int has_g,
@@ -83,6 +88,8 @@ opk_at_fused(__global const float *Q, __global const float *K,
     __local float e[OPK_AT_R * OPK_AT_B]; /* S, then e_j (or w_j) */
     __local float vb[OPK_AT_B * OPK_AT_B];
     __local float mnl[OPK_AT_R], scl[OPK_AT_R];
+    __local float part[OPK_AT_B];        /* 8 partial maxima per row */
+    __local float lanes[OPK_AT_R * 16];  /* lane16's lanes per row */
     const uint lid = get_local_id(0), i0 = get_group_id(0) * OPK_AT_R;
     const uint fw = min((uint)(OPK_AT_FC * OPK_AT_B), dv - f0);
     float o[OPK_AT_R][OPK_AT_FC];
@@ -98,10 +105,18 @@ opk_at_fused(__global const float *Q, __global const float *K,
             for (uint r = 0; r < OPK_AT_R; r++)
                 e[r * OPK_AT_B + lid] = acc[r] * gamma;
         barrier(CLK_LOCAL_MEM_FENCE);
+        if (soft) { /* 8 work-items per row: partial maxima (any order) */
+            const uint r = lid / 8, p = lid % 8;
+            float mb = -INFINITY;
+            for (uint t = p * 8; t < p * 8 + 8 && t < jn; t++)
+                mb = opk_nmax(mb, e[r * OPK_AT_B + t]);
+            part[lid] = mb;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
         if (soft && lid < OPK_AT_R) { /* row lid: mb, mn, sc */
             float mb = -INFINITY;
-            for (uint t = 0; t < jn; t++)
-                mb = opk_nmax(mb, e[lid * OPK_AT_B + t]);
+            for (uint p = 0; p < 8; p++)
+                mb = opk_nmax(mb, part[lid * 8 + p]);
             const float mn = opk_nmax(mr, mb);
             mnl[lid] = mn;
             scl[lid] = mn == -INFINITY ? 1.0f : opk_E(mr - mn);
@@ -118,16 +133,21 @@ opk_at_fused(__global const float *Q, __global const float *K,
                     e[r * OPK_AT_B + lid] = opk_E(s - mnl[r]);
             }
         barrier(CLK_LOCAL_MEM_FENCE);
+        { /* lane16 over the block, by position: lanes l and l + 8 of row
+             lid / 8, each its keys t = l (mod 16) ascending */
+            const uint r = lid / 8, l = lid % 8;
+            float a0 = 0.0f, a1 = 0.0f;
+            for (uint t = l; t < jn; t += 16)
+                a0 = a0 + e[r * OPK_AT_B + t];
+            for (uint t = l + 8; t < jn; t += 16)
+                a1 = a1 + e[r * OPK_AT_B + t];
+            lanes[r * 16 + l] = a0;
+            lanes[r * 16 + l + 8] = a1;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
         if (lid < OPK_AT_R && (!soft || mnl[lid] != -INFINITY)) {
-            float a[16]; /* lane16 over the block, by position */
-            for (uint l = 0; l < 16; l++)
-                a[l] = 0.0f;
-            for (uint t = 0; t < jn; t++)
-                a[t % 16] = a[t % 16] + e[lid * OPK_AT_B + t];
-            for (uint w = 8; w >= 1; w >>= 1)
-                for (uint l = 0; l < w; l++)
-                    a[l] = a[l] + a[l + w];
-            lr = soft ? fma(lr, scl[lid], a[0]) : lr + a[0];
+            const float a = opk_fold16(lanes + lid * 16);
+            lr = soft ? fma(lr, scl[lid], a) : lr + a;
         }
         for (uint c = 0; c < OPK_AT_FC && c * OPK_AT_B < fw; c++) {
             const uint fb = f0 + c * OPK_AT_B;
