@@ -39,6 +39,8 @@ static const char help[] =
     "cores, or with one thread if that was better, as on a busy machine), or\n"
     "the FMA peak of the backend's ISA for that many threads (fma: the\n"
     "1-thread peak times threads, at most the all-cores peak).\n"
+    "OpenCL rows show no percentage: the limits are the host's, and the\n"
+    "device (even PoCL's, which has its own threads) is not measured.\n"
     "On the OpenCL backend the last column splits a call's time on the\n"
     "device, from %d more calls with event profiling on (medians): host-to-\n"
     "device copies / kernels / device-to-host copies, in ms. The rest of the\n"
@@ -385,7 +387,9 @@ int cmd_bench(int argc, char **argv)
                     opk_ctx_destroy(ctx);
                     r->work = k->work(sh, state);
                     r->rate = r->work / r->st.median_s / 1e9;
-                    r->limit = k->limit == BENCH_BANDWIDTH
+                    /* The limits are the host's: a device has its own. */
+                    r->limit = r->backend == OPK_BACKEND_OPENCL ? 0
+                               : k->limit == BENCH_BANDWIDTH
                                    ? bench_limits_bw(&lim)
                                    : bench_limits_fma(&lim, r->backend,
                                                       r->threads);
