@@ -185,17 +185,18 @@ static opk_status run_sinkhorn(const opk_ctx *ctx, const opk_attn_job *j,
         if (h % 2 == 0) {
             if ((st = opk_cl_sk_rows(ctx, kr, a->b[B_X0], a->n, a->m, 1.0f,
                                      a->b[B_X1], F[fi], F[fi ^ 1],
-                                     a->b[B_X5], a->b[B_X6], 1)))
+                                     a->b[B_X5], a->b[B_X6], 1, 0)))
                 return st;
             fi ^= 1;
         } else if ((st = opk_cl_sk_cols(ctx, kc, a->b[B_X0], a->n, a->m,
                                         1.0f, F[fi], a->b[B_X2],
-                                        a->b[B_X5]))) {
+                                        a->b[B_X5], 0, a->b[B_X5],
+                                        a->b[B_X5], 0))) {
             return st;
         }
     }
     if ((st = opk_cl_sk_plan(ctx, kp, a->b[B_X0], a->n, a->m, 1.0f, F[fi],
-                             a->b[B_X5], a->b[B_X6])))
+                             a->b[B_X5], a->b[B_X6], 0)))
         return st;
     ARG(kv, 0, a->b[B_X0]), ARG(kv, 1, a->b[B_V]), ARG(kv, 2, a->h);
     ARG(kv, 3, a->g), ARG(kv, 4, a->b[B_O]), ARG(kv, 5, a->n);

@@ -101,18 +101,22 @@ opk_status opk_cl_launch(const opk_ctx *ctx, cl_kernel k, const char *name,
                          const size_t *local);
 
 /* ---- Sinkhorn passes (sinkhorn_host.c), also for attention's Sinkhorn
- * mode: cl/sinkhorn.cl's kernels over S (n x m, packed) with their launch
- * geometry. mode: 1 update, 2 check, 3 both. Lock held. ---- */
+ * mode: cl/sinkhorn.cl's kernels with their launch geometry, over S (n x m,
+ * packed) holding rows row0 ... of the problem (f, la, r, fnew indexed from
+ * row0). mode: 1 update, 2 check, 3 both. The column pass's stage is 0
+ * for a whole S (cm, cs unused) or OPK_SKC_* of cl/sinkhorn.cl. Lock
+ * held. ---- */
 opk_status opk_cl_sk_rows(const opk_ctx *ctx, cl_kernel k, cl_mem s,
                           cl_uint n, cl_uint m, cl_float beta, cl_mem la,
                           cl_mem f, cl_mem fnew, cl_mem g, cl_mem r,
-                          cl_int mode);
+                          cl_int mode, cl_uint row0);
 opk_status opk_cl_sk_plan(const opk_ctx *ctx, cl_kernel k, cl_mem s,
                           cl_uint n, cl_uint m, cl_float beta, cl_mem f,
-                          cl_mem g, cl_mem r);
+                          cl_mem g, cl_mem r, cl_uint row0);
 opk_status opk_cl_sk_cols(const opk_ctx *ctx, cl_kernel k, cl_mem s,
                           cl_uint n, cl_uint m, cl_float beta, cl_mem f,
-                          cl_mem lb, cl_mem g);
+                          cl_mem lb, cl_mem g, cl_uint row0, cl_mem cm,
+                          cl_mem cs, cl_int stage);
 
 /* ---- programs and the disk cache (cache.c) ---- */
 /* Builds `source` for cl's device with cl->options, through the cache

@@ -24,13 +24,15 @@ __kernel __attribute__((reqd_work_group_size(16, OPK_SK_ROWS, 1))) void
 opk_sk_rows(__global const float *S, uint n, uint m, float beta,
             __global const float *la, __global const float *f,
             __global float *fnew, __global const float *g, __global float *r,
-            int mode)
+            int mode, uint row0)
 {
     __local float lsum[OPK_SK_ROWS][16];
     __local float lmax[OPK_SK_ROWS][16];
     const uint lane = get_local_id(0), rr = get_local_id(1);
     const uint i = get_global_id(1);
     const int live = i < n;
+    /* S holds rows row0 .. row0 + n - 1 of the problem (one chunk). */
+    la += row0, f += row0, fnew += row0, r += row0;
     /* Rows past the end take part in the barriers and touch nothing. */
     const uint len = live ? m : 0;
     __global const float *s = S + (ulong)(live ? i : 0) * m;
@@ -77,8 +79,9 @@ opk_sk_rows(__global const float *S, uint n, uint m, float beta,
 __kernel __attribute__((reqd_work_group_size(16, OPK_SK_ROWS, 1))) void
 opk_sk_plan(__global float *S, uint n, uint m, float beta,
             __global const float *f, __global const float *g,
-            __global float *r)
+            __global float *r, uint row0)
 {
+    f += row0, r += row0;
     __local float lsum[OPK_SK_ROWS][16];
     const uint lane = get_local_id(0), rr = get_local_id(1);
     const uint i = get_global_id(1);
@@ -113,11 +116,20 @@ opk_sk_plan(__global float *S, uint n, uint m, float beta,
 #define OPK_SKC_COLS 32
 #define OPK_SKC_WORKERS 8
 #define OPK_SKC_TILE 64
+/* stage: 0 when S is one chunk; otherwise every chunk in turn with MAX
+ * (FIRST on the first: cm = the running column maximum), then every chunk
+ * with SUM (FIRST, LAST: cs carries the sum between chunks, the last one
+ * writes g). */
+#define OPK_SKC_MAX 1
+#define OPK_SKC_SUM 2
+#define OPK_SKC_FIRST 4
+#define OPK_SKC_LAST 8
 __kernel __attribute__((reqd_work_group_size(OPK_SKC_COLS, OPK_SKC_WORKERS,
                                              1))) void
 opk_sk_cols(__global const float *S, uint n, uint m, float beta,
             __global const float *f, __global const float *lb,
-            __global float *g)
+            __global float *g, uint row0, __global float *cm,
+            __global float *cs, int stage)
 {
     __local float lmax[OPK_SKC_WORKERS][OPK_SKC_COLS];
     __local float tile[OPK_SKC_TILE][OPK_SKC_COLS];
@@ -126,15 +138,28 @@ opk_sk_cols(__global const float *S, uint n, uint m, float beta,
     /* Columns past the end take part in the barriers and read nothing. */
     const uint rows = c < m ? n : 0;
     __global const float *s = S + (c < m ? c : 0);
+    f += row0;
     float M = -INFINITY;
-    for (uint i = w; i < rows; i += OPK_SKC_WORKERS)
-        M = opk_nmax(M, beta * s[(ulong)i * m] + f[i]);
-    lmax[w][lc] = M;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    M = lmax[0][lc];
-    for (uint k = 1; k < OPK_SKC_WORKERS; k++)
-        M = opk_nmax(M, lmax[k][lc]);
+    if (stage & OPK_SKC_SUM) {
+        M = c < m ? cm[c] : 0.0f; /* the maximum over every chunk */
+    } else {
+        for (uint i = w; i < rows; i += OPK_SKC_WORKERS)
+            M = opk_nmax(M, beta * s[(ulong)i * m] + f[i]);
+        lmax[w][lc] = M;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        M = lmax[0][lc];
+        for (uint k = 1; k < OPK_SKC_WORKERS; k++)
+            M = opk_nmax(M, lmax[k][lc]);
+        if (stage & OPK_SKC_MAX) { /* fold into the chunks' maximum */
+            if (w == 0 && c < m)
+                cm[c] = (stage & OPK_SKC_FIRST) ? M : opk_nmax(cm[c], M);
+            return; /* uniform: the whole group returns */
+        }
+    }
+    /* The sum continues the previous chunks' (rows in order). */
     float sum = 0.0f;
+    if ((stage & OPK_SKC_SUM) && !(stage & OPK_SKC_FIRST) && c < m)
+        sum = cs[c];
     for (uint i0 = 0; i0 < n; i0 += OPK_SKC_TILE) {
         const uint len = min((uint)OPK_SKC_TILE, n - i0);
         for (uint r = w; r < len; r += OPK_SKC_WORKERS) {
@@ -151,7 +176,9 @@ opk_sk_cols(__global const float *S, uint n, uint m, float beta,
                 sum = sum + tile[r][lc];
         barrier(CLK_LOCAL_MEM_FENCE); /* the tile is rewritten next */
     }
-    if (w == 0 && c < m) {
+    if (w == 0 && c < m && (stage & OPK_SKC_SUM) && !(stage & OPK_SKC_LAST)) {
+        cs[c] = sum; /* carried into the next chunk */
+    } else if (w == 0 && c < m) {
         const float lbc = lb[c];
         const float lse = M == -INFINITY ? -INFINITY : M + opk_Lg(sum);
         g[c] = lbc == -INFINITY ? -INFINITY : lbc - lse;

@@ -202,39 +202,83 @@ static void test_chunks(void)
     opk_ctx_destroy(ctx);
 }
 
-/* Sinkhorn keeps S on the device for the whole solve: an S over the
- * allocation limit fails cleanly (outputs untouched), and the context then
- * solves a smaller problem with the scalar reference's bits. */
-static void test_sinkhorn_too_big(void)
+/* Sinkhorn keeps S on the device for the whole solve, in chunks of rows
+ * when it exceeds the largest allocation: with a 4096-byte limit, S of
+ * 40 x 30 (4800 bytes) goes in 2 chunks and 97 x 10 in 10; f, g, the plan
+ * and the convergence info must be the scalar reference's bits (masses,
+ * a padded ld, an iteration cap, the plan over S included). A row over the
+ * limit fails cleanly (outputs untouched) and the context stays usable. */
+static int sinkhorn_same(opk_ctx *ctx, opk_ctx *ref, size_t n, size_t m,
+                         size_t lds, int masses, int plan, int max_iter)
+{
+    float *s = calloc(n * lds, 4), *p1 = calloc(n * lds, 4),
+          *p2 = calloc(n * lds, 4), *f1 = calloc(n, 4), *f2 = calloc(n, 4),
+          *g1 = calloc(m, 4), *g2 = calloc(m, 4), *a = calloc(n, 4),
+          *b = calloc(m, 4);
+    int ok = s && p1 && p2 && f1 && f2 && g1 && g2 && a && b;
+    if (ok) {
+        opk_fill(31 + (uint64_t)n, -3.0f, 2.0f, (opk_mat){s, n, m, lds});
+        float sa = 0.0f, sb = 0.0f;
+        for (size_t i = 0; i < n; i++)
+            sa += a[i] = 0.5f + (float)(i % 7) * 0.25f;
+        for (size_t k = 0; k < m; k++)
+            sb += b[k] = 0.5f + (float)(k % 5) * 0.25f;
+        for (size_t k = 0; k < m; k++) /* equal total masses */
+            b[k] = b[k] * (sa / sb);
+        opk_sinkhorn_opts o = opk_sinkhorn_opts_default();
+        o.max_iter = max_iter, o.check_every = 3;
+        opk_sinkhorn_info i1, i2;
+        const float *pa = masses ? a : NULL, *pb = masses ? b : NULL;
+        opk_status s1 = opk_sinkhorn(ref, (opk_cmat){s, n, m, lds}, 1.0f, pa,
+                                     pb, &o, f1, g1,
+                                     plan ? &(opk_mat){p1, n, m, lds} : NULL,
+                                     &i1);
+        opk_status s2 = opk_sinkhorn(ctx, (opk_cmat){s, n, m, lds}, 1.0f, pa,
+                                     pb, &o, f2, g2,
+                                     plan ? &(opk_mat){p2, n, m, lds} : NULL,
+                                     &i2);
+        ok = s1 == OPK_OK && s2 == OPK_OK && same_bits(f1, f2, n) &&
+             same_bits(g1, g2, m) && (!plan || same_bits(p1, p2, n * lds)) &&
+             i1.iterations == i2.iterations && !memcmp(&i1.err, &i2.err, 4) &&
+             i1.converged == i2.converged;
+        if (!ok)
+            fprintf(stderr, "sinkhorn %zux%zu: %s / %s, %d / %d iterations: %s\n",
+                    n, m, opk_status_str(s1), opk_status_str(s2), i1.iterations,
+                    i2.iterations, opk_ctx_last_error(ctx));
+    }
+    free(s), free(p1), free(p2), free(f1), free(f2), free(g1), free(g2);
+    free(a), free(b);
+    return ok;
+}
+
+static void test_sinkhorn_chunks(void)
 {
     setenv("OPK_CL_MAX_ALLOC", "4096", 1);
     opk_status st;
     opk_ctx *ctx = cl_ctx(0, 0, &st);
     unsetenv("OPK_CL_MAX_ALLOC");
-    enum { N = 40, M = 30 };
-    float s[N * M], f[N], g[M], fr[N], gr[M];
+    opk_ctx *ref = test_ctx(OPK_BACKEND_SCALAR, 1);
+    CHECK(sinkhorn_same(ctx, ref, 40, 30, 30, 0, 0, 1000), "40x30 in 2 chunks");
+    CHECK(sinkhorn_same(ctx, ref, 97, 10, 10, 1, 1, 1000),
+          "97x10 in 10 chunks, masses, plan");
+    CHECK(sinkhorn_same(ctx, ref, 70, 13, 16, 1, 1, 7),
+          "70x13 padded in chunks, capped at 7 iterations, plan");
+    CHECK(sinkhorn_same(ctx, ref, 3, 1000, 1000, 0, 1, 1000),
+          "one row per chunk");
+    enum { N = 4, M = 1100 };
+    static float s[N * M];
+    float f[N], g[M];
     opk_fill(7, -3.0f, 2.0f, (opk_mat){s, N, M, M});
     for (int i = 0; i < N; i++)
         f[i] = -7.0f;
     CHECK_ST(opk_sinkhorn(ctx, (opk_cmat){s, N, M, M}, 1.0f, NULL, NULL, NULL,
                           f, g, NULL, NULL),
              OPK_ERR_BACKEND);
-    CHECK(strstr(opk_ctx_last_error(ctx), "sinkhorn: S (40 x 30)"),
+    CHECK(strstr(opk_ctx_last_error(ctx), "a row of S (1100 floats)"),
           "message: %s", opk_ctx_last_error(ctx));
     CHECK(f[0] == -7.0f && f[N - 1] == -7.0f, "f untouched");
-    opk_ctx *ref = test_ctx(OPK_BACKEND_SCALAR, 1);
-    opk_sinkhorn_info i1, i2;
-    const size_t n = 30, m = 30;
-    CHECK_ST(opk_sinkhorn(ref, (opk_cmat){s, n, m, M}, 1.0f, NULL, NULL, NULL,
-                          fr, gr, NULL, &i1),
-             OPK_OK);
-    CHECK_ST(opk_sinkhorn(ctx, (opk_cmat){s, n, m, M}, 1.0f, NULL, NULL, NULL,
-                          f, g, NULL, &i2),
-             OPK_OK);
-    CHECK(same_bits(fr, f, n) && same_bits(gr, g, m) &&
-              i1.iterations == i2.iterations && !memcmp(&i1.err, &i2.err, 4),
-          "usable after the failure, same bits (%d, %d iterations)",
-          i1.iterations, i2.iterations);
+    CHECK(sinkhorn_same(ctx, ref, 30, 30, 30, 1, 1, 1000),
+          "usable after the failure");
     opk_ctx_destroy(ref);
     opk_ctx_destroy(ctx);
 }
@@ -503,7 +547,7 @@ int main(void)
     test_selection();
     test_impossible_buffer();
     test_chunks();
-    test_sinkhorn_too_big();
+    test_sinkhorn_chunks();
     test_attention_too_big();
     test_build_failure();
     test_threads();
