@@ -324,17 +324,21 @@ static void lmax(rd *r, opk_ctx *ctx)
         expect(res == 0.0f, "lmax: empty operator", st, ctx);
     } else {
         /* Gershgorin as the SPEC states it (an upper bound of the result),
-         * and the largest diagonal entry (a lower bound of lambda_max). */
+         * and the largest diagonal entry (a lower bound of lambda_max, up
+         * to the rounding of products over stored entries: scale is the
+         * largest row sum of their magnitudes, before any cancellation;
+         * e.g. a diagonal stored as 3.25 + 0.75 - 4 may give -3e-19). */
         double g = -INFINITY, dmax = -INFINITY, scale = 0.0;
         for (int64_t i = 0; i < L.rows; i++) {
-            double c = 0.0, s = 0.0;
+            double c = 0.0, s = 0.0, mag = 0.0;
             for (int64_t q = L.row_ptr[i]; q < L.row_ptr[i + 1]; q++) {
                 if (L.col_idx[q] == i)
                     c += L.val[q];
                 else
                     s += fabs((double)L.val[q]);
+                mag += fabs((double)L.val[q]);
             }
-            g = fmax(g, c + s), dmax = fmax(dmax, c), scale = fmax(scale, fabs(c) + s);
+            g = fmax(g, c + s), dmax = fmax(dmax, c), scale = fmax(scale, mag);
         }
         float gf = (float)g;
         if ((double)gf < g)
