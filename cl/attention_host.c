@@ -238,7 +238,7 @@ static opk_status seqsum(const opk_ctx *ctx, cl_kernel k, cl_mem r,
 static opk_status first_zero(const opk_ctx *ctx, cl_mem r, size_t count,
                              size_t *first)
 {
-    float *h = malloc(count * sizeof(float));
+    float *h = opk_calloc(count, sizeof(float));
     if (!h)
         return opk_fail(ctx, OPK_ERR_NOMEM, "attention: cannot allocate %zu "
                         "floats for the row norms", count);
@@ -249,7 +249,7 @@ static opk_status first_zero(const opk_ctx *ctx, cl_mem r, size_t count,
             *first = i;
             break;
         }
-    free(h);
+    opk_free(h);
     return st;
 }
 

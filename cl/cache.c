@@ -108,8 +108,9 @@ void opk_cl_cache_path(const opk_ctx *ctx, const char *source, char *path,
         path[0] = 0;
 }
 
-/* The payload of a valid cache file for key, malloc'ed; NULL otherwise
- * (*bad is set when a file exists but is not valid). */
+/* The payload of a valid cache file for key (opk_malloc'ed); NULL
+ * otherwise (*bad is set when a file exists but is not valid; a failed
+ * allocation is not the file's fault: the caller just compiles). */
 static unsigned char *load_file(const char *path, uint64_t key, size_t *len,
                                 int *bad)
 {
@@ -126,10 +127,14 @@ static unsigned char *load_file(const char *path, uint64_t key, size_t *len,
         (uint64_t)sb.st_size != sizeof h + h.length || h.length == 0 ||
         h.length > ((uint64_t)1 << 31))
         goto out;
-    p = malloc(h.length);
-    if (!p || fread(p, 1, h.length, f) != h.length ||
+    p = opk_malloc(h.length);
+    if (!p) {
+        *bad = 0;
+        goto out;
+    }
+    if (fread(p, 1, h.length, f) != h.length ||
         XXH3_64bits(p, h.length) != h.payload_hash) {
-        free(p);
+        opk_free(p);
         p = NULL;
         goto out;
     }
@@ -201,7 +206,7 @@ static opk_status build_failure(const opk_ctx *ctx, const char *name,
     char *log = NULL;
     if (clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, 0, NULL,
                               &n) == CL_SUCCESS &&
-        (log = malloc(n + 1)) != NULL) {
+        (log = opk_malloc(n + 1)) != NULL) {
         if (clGetProgramBuildInfo(prog, cl->device, CL_PROGRAM_BUILD_LOG, n,
                                   log, NULL) != CL_SUCCESS)
             n = 0;
@@ -216,7 +221,7 @@ static opk_status build_failure(const opk_ctx *ctx, const char *name,
     }
     size_t len = strlen(start);
     const size_t room = 1600; /* the message buffer holds 2048 bytes */
-    char *line = malloc(room + 1);
+    char *line = opk_malloc(room + 1); /* NULL: the message goes without */
     size_t k = 0;
     for (size_t i = 0; line && i < len && k < room; i++)
         line[k++] = (start[i] == '\n' || start[i] == '\r') ? ' ' : start[i];
@@ -229,8 +234,8 @@ static opk_status build_failure(const opk_ctx *ctx, const char *name,
         name, cl->info.name, opk_cl_err_name(err), cl->options,
         line && k ? line : "(empty build log)",
         len > room ? " [log truncated]" : "");
-    free(line);
-    free(log);
+    opk_free(line);
+    opk_free(log);
     return st;
 }
 
@@ -260,16 +265,16 @@ static void store_binary(const opk_ctx *ctx, const char *name, cl_program p,
             CL_SUCCESS ||
         len == 0)
         return;
-    unsigned char *bin = malloc(len);
+    unsigned char *bin = opk_malloc(len);
     if (!bin)
-        return;
+        return; /* not cached this time */
     if (clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) ==
             CL_SUCCESS &&
         store_file(path, key, bin, len) == 0) {
         atomic_fetch_add(&n_written, 1);
         note("opk: opencl: program '%s': wrote %s\n", name, path);
     }
-    free(bin);
+    opk_free(bin);
     (void)ctx;
 }
 
@@ -286,7 +291,7 @@ opk_status opk_cl_build(const opk_ctx *ctx, const char *name,
         unsigned char *bin = load_file(path, key, &len, &bad);
         cl_program p = bin ? from_binary(ctx, bin, len) : NULL;
         int refused = bin && !p; /* a valid file the driver would not load */
-        free(bin);
+        opk_free(bin);
         if (p) {
             atomic_fetch_add(&n_loaded, 1);
             note("opk: opencl: program '%s': loaded %s\n", name, path);

@@ -1,5 +1,7 @@
 /* The backend table and the rules that say which backends this machine can
  * run. Adding an ISA: a folder under simd/, its table, one line below. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +51,26 @@ opk_status opk_backend_parse(const char *s, opk_backend *b, int *cl_platform,
             *b = (opk_backend)i;
             goto done;
         }
-    char tail;
-    if (sscanf(s, "opencl:%d:%d%c", &p, &d, &tail) == 2 && p >= 0 && d >= 0) {
-        *b = OPK_BACKEND_OPENCL;
-        goto done;
+    /* opencl:P:D: strtol, not sscanf's %d, whose overflow is undefined
+     * (glibc wrapped opencl:4294967296:0 to platform 0; found by
+     * tests/fuzz/fuzz_api.c). */
+    if (!strncmp(s, "opencl:", 7)) {
+        char *end;
+        long v[2];
+        const char *c = s + 7;
+        int ok = 1;
+        for (int k = 0; k < 2 && ok; k++) {
+            errno = 0;
+            v[k] = strtol(c, &end, 10);
+            ok = end != c && !errno && v[k] >= 0 && v[k] <= INT_MAX &&
+                 *end == (k ? '\0' : ':');
+            c = end + 1;
+        }
+        if (ok) {
+            *b = OPK_BACKEND_OPENCL;
+            p = (int)v[0], d = (int)v[1];
+            goto done;
+        }
     }
     return opk_fail(NULL, OPK_ERR_INVALID_ARG,
                     "unknown backend '%s' (expected auto, scalar, avx2, "

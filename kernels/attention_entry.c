@@ -96,6 +96,15 @@ static opk_status check_graph(const opk_ctx *ctx, const opk_attention_opts *op,
                         "attention: opts.lmin, opts.lmax (%g, %g) must be "
                         "finite with lmin < lmax",
                         (double)op->lmin, (double)op->lmax);
+    /* What opk_cheb also rejects (SPEC 3.3's alpha, gamma), named here as
+     * the options they are, and also when O is empty. */
+    const float d = op->lmax - op->lmin, s = op->lmax + op->lmin;
+    const float alpha = 2.0f / d;
+    if (!isfinite(s) || !isfinite(alpha) || alpha == 0.0f)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "attention: opts.lmin, opts.lmax (%g, %g) give no "
+                        "finite 2 / (lmax - lmin) and lmax + lmin",
+                        (double)op->lmin, (double)op->lmax);
     if (op->cheb_K < 0)
         return opk_fail(ctx, OPK_ERR_INVALID_ARG,
                         "attention: opts.cheb_K (%d) must be >= 0",

@@ -156,7 +156,7 @@ opk_status opk_attn_run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
                              .beta = 1.0f, .la = la, .lb = lb, .f = fb0,
                              .fnew = fb1, .g = g, .cmax = cmax, .r = r,
                              .p = S, .ldp = lds};
-    size_t *q = calloc((size_t)iters + 4, sizeof(size_t)); /* work queues */
+    size_t *q = opk_calloc((size_t)iters + 4, sizeof(size_t)); /* work queues */
     if (!q) {
         opk_free(mem);
         return nomem(ctx, "the sinkhorn-mode work queues", (size_t)iters + 4);
@@ -210,7 +210,7 @@ opk_status opk_attn_run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
             ops->attn_pv_rows(jb, S, lds, a, b, thr + (size_t)me * per);
         }
     }
-    free(q);
+    opk_free(q);
     opk_free(mem);
     return OPK_OK;
 }

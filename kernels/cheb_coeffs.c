@@ -62,11 +62,12 @@ static opk_status coeffs(const char *what, const filter *h, size_t K,
     const size_t N = K + 1 > 64 ? K + 1 : 64, P = 4 * N;
     /* cos(k theta_j) = cos(pi k (2j+1) / 2N): an exact integer angle index
      * mod 4N into one table keeps every term accurate for large k. */
-    double *tab = malloc(P * sizeof *tab), *hv = malloc(N * sizeof *hv);
-    double *acc = calloc(K + 1, sizeof *acc);
+    double *tab = opk_calloc(P, sizeof *tab), *hv = opk_calloc(N, sizeof *hv);
+    double *acc = opk_calloc(K + 1, sizeof *acc);
     if (!tab || !hv || !acc) {
-        free(tab), free(hv), free(acc);
-        return opk_fail(NULL, OPK_ERR_NOMEM, "%s: out of memory", what);
+        opk_free(tab), opk_free(hv), opk_free(acc);
+        return opk_fail(NULL, OPK_ERR_NOMEM, "%s: cannot allocate the "
+                        "quadrature tables (%zu nodes)", what, N);
     }
     for (size_t m = 0; m < P; m++)
         tab[m] = cos(OPK_PI * (double)m / (double)(2 * N));
@@ -81,7 +82,7 @@ static opk_status coeffs(const char *what, const filter *h, size_t K,
                                      "(node %zu); it must be finite on "
                                      "[lmin, lmax]",
                                      what, hv[j], lam, j);
-            free(tab), free(hv), free(acc);
+            opk_free(tab), opk_free(hv), opk_free(acc);
             return st;
         }
     }
@@ -94,9 +95,10 @@ static opk_status coeffs(const char *what, const filter *h, size_t K,
                 idx -= P;
         }
     }
-    float *out = malloc((K + 1) * sizeof *out);
+    float *out = opk_calloc(K + 1, sizeof *out);
     opk_status st = out ? OPK_OK : opk_fail(NULL, OPK_ERR_NOMEM,
-                                            "%s: out of memory", what);
+                                            "%s: cannot allocate %zu "
+                                            "coefficients", what, K + 1);
     for (size_t k = 0; k <= K && !st; k++) {
         double ck = acc[k] * (k ? 2.0 : 1.0) / (double)N * damping(d, k, K);
         out[k] = (float)ck;
@@ -108,7 +110,7 @@ static opk_status coeffs(const char *what, const filter *h, size_t K,
     if (!st)
         for (size_t k = 0; k <= K; k++)
             c[k] = out[k];
-    free(tab), free(hv), free(acc), free(out);
+    opk_free(tab), opk_free(hv), opk_free(acc), opk_free(out);
     return st;
 }
 

@@ -116,12 +116,18 @@ void opk_test_fail_alloc_at(long k)
 long opk_test_alloc_calls(void) { return atomic_load(&alloc_calls); }
 long opk_test_alloc_live(void) { return atomic_load(&alloc_live); }
 
+/* 1 if this allocation is the one the hook fails. */
+static int injected_failure(void)
+{
+    long k = atomic_load_explicit(&fail_at, memory_order_relaxed);
+    return k > 0 && atomic_fetch_add(&alloc_calls, 1) + 1 == k;
+}
+
 void *opk_alloc(size_t bytes) { return opk_alloc_aligned(bytes, 64); }
 
 void *opk_alloc_aligned(size_t bytes, size_t align)
 {
-    long k = atomic_load_explicit(&fail_at, memory_order_relaxed);
-    if (k > 0 && atomic_fetch_add(&alloc_calls, 1) + 1 == k)
+    if (injected_failure())
         return NULL;
     size_t n = (bytes + align - 1) & ~(align - 1);
     if (n < bytes)
@@ -130,6 +136,42 @@ void *opk_alloc_aligned(size_t bytes, size_t align)
     if (p)
         atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
     return p;
+}
+
+/* Exact sizes (no rounding to the alignment): ASan sees a read one past
+ * the end of a host array. */
+void *opk_malloc(size_t bytes)
+{
+    if (injected_failure())
+        return NULL;
+    void *p = malloc(bytes ? bytes : 1);
+    if (p)
+        atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
+    return p;
+}
+
+/* calloc itself, not opk_malloc + memset: a large zeroed table (a count
+ * per column of a wide matrix) stays untouched pages until used. */
+void *opk_calloc(size_t count, size_t size)
+{
+    if (injected_failure())
+        return NULL;
+    void *p = count && size ? calloc(count, size) : calloc(1, 1);
+    if (p)
+        atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
+    return p;
+}
+
+void *opk_realloc(void *p, size_t bytes)
+{
+    if (injected_failure())
+        return NULL;
+    /* realloc accepts aligned_alloc's blocks (C11 7.22.3); the result is
+     * only malloc-aligned, which is all that growing host arrays need. */
+    void *q = realloc(p, bytes ? bytes : 1);
+    if (q && !p)
+        atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
+    return q;
 }
 
 void opk_free(void *p)

@@ -46,5 +46,13 @@ void *opk_alloc(size_t bytes);
  * freed with opk_free. */
 void *opk_alloc_aligned(size_t bytes, size_t align);
 void opk_free(void *p);
+/* malloc, calloc and realloc through the same failure-injection hook
+ * (kernels/test_hooks.h) and live-block count as opk_alloc, for host
+ * arrays (malloc-aligned only, exact size); freed with opk_free. Size 0
+ * gives a valid block; opk_realloc(NULL, n) allocates, and on failure the
+ * old block stays valid. */
+void *opk_malloc(size_t bytes);
+void *opk_calloc(size_t count, size_t size);
+void *opk_realloc(void *p, size_t bytes);
 
 #endif

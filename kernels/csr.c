@@ -136,11 +136,11 @@ opk_status opk_csr_alloc(const opk_ctx *ctx, const char *what, int64_t rows,
     size_t brp = bytes_of(rows + 1, sizeof(int64_t), &ok);
     size_t bci = bytes_of(nnz, sizeof(int32_t), &ok);
     size_t bv = bytes_of(nnz, sizeof(float), &ok);
-    int64_t *rp = ok ? calloc(1, brp) : NULL;
-    int32_t *ci = ok ? malloc(bci ? bci : 1) : NULL;
-    float *v = ok ? malloc(bv ? bv : 1) : NULL;
+    int64_t *rp = ok ? opk_calloc(1, brp) : NULL;
+    int32_t *ci = ok ? opk_malloc(bci) : NULL;
+    float *v = ok ? opk_malloc(bv) : NULL;
     if (!rp || !ci || !v) {
-        free(rp), free(ci), free(v);
+        opk_free(rp), opk_free(ci), opk_free(v);
         return opk_fail(ctx, OPK_ERR_NOMEM,
                         "%s: cannot allocate a CSR with %lld rows and %lld "
                         "entries",
@@ -154,9 +154,9 @@ void opk_csr_free(opk_csr *A)
 {
     if (!A)
         return;
-    free((void *)A->row_ptr);
-    free((void *)A->col_idx);
-    free((void *)A->val);
+    opk_free((void *)A->row_ptr);
+    opk_free((void *)A->col_idx);
+    opk_free((void *)A->val);
     memset(A, 0, sizeof *A);
 }
 
@@ -166,12 +166,12 @@ opk_status opk_coo_sort(const opk_ctx *ctx, int64_t rows, int64_t cols,
 {
     /* Two stable counting sorts, by column then by row: rows ascending,
      * columns ascending inside a row, ties in input order. */
-    int64_t *cc = calloc((size_t)cols + 1, sizeof *cc);
-    int64_t *rp = calloc((size_t)rows + 1, sizeof *rp);
-    size_t *tmp = malloc((m ? m : 1) * sizeof *tmp);
-    size_t *ord = malloc((m ? m : 1) * sizeof *ord);
+    int64_t *cc = opk_calloc((size_t)cols + 1, sizeof *cc);
+    int64_t *rp = opk_calloc((size_t)rows + 1, sizeof *rp);
+    size_t *tmp = opk_calloc(m, sizeof *tmp);
+    size_t *ord = opk_calloc(m, sizeof *ord);
     if (!cc || !rp || !tmp || !ord) {
-        free(cc), free(rp), free(tmp), free(ord);
+        opk_free(cc), opk_free(rp), opk_free(tmp), opk_free(ord);
         return opk_fail(ctx, OPK_ERR_NOMEM,
                         "cannot allocate the sort of %zu entries", m);
     }
@@ -181,14 +181,14 @@ opk_status opk_coo_sort(const opk_ctx *ctx, int64_t rows, int64_t cols,
         cc[j + 1] += cc[j];
     for (size_t e = 0; e < m; e++)
         tmp[cc[c[e]]++] = e;
-    free(cc);
+    opk_free(cc);
     for (size_t e = 0; e < m; e++)
         rp[r[e] + 1]++;
     for (int64_t i = 0; i < rows; i++)
         rp[i + 1] += rp[i];
-    int64_t *pos = malloc(((size_t)rows + 1) * sizeof *pos);
+    int64_t *pos = opk_malloc(((size_t)rows + 1) * sizeof *pos);
     if (!pos) {
-        free(rp), free(tmp), free(ord);
+        opk_free(rp), opk_free(tmp), opk_free(ord);
         return opk_fail(ctx, OPK_ERR_NOMEM,
                         "cannot allocate the sort of %zu entries", m);
     }
@@ -197,8 +197,8 @@ opk_status opk_coo_sort(const opk_ctx *ctx, int64_t rows, int64_t cols,
         size_t e = tmp[p];
         ord[pos[r[e]]++] = e;
     }
-    free(pos);
-    free(tmp);
+    opk_free(pos);
+    opk_free(tmp);
     *row_ptr = rp;
     *order = ord;
     return OPK_OK;
@@ -207,7 +207,7 @@ opk_status opk_coo_sort(const opk_ctx *ctx, int64_t rows, int64_t cols,
 opk_status opk_canon_of(const opk_ctx *ctx, opk_csr A, opk_canon *C)
 {
     size_t m = (size_t)A.nnz;
-    int32_t *r = malloc((m ? m : 1) * sizeof *r);
+    int32_t *r = opk_calloc(m, sizeof *r);
     if (!r)
         return opk_fail(ctx, OPK_ERR_NOMEM, "cannot allocate %zu row indices",
                         m);
@@ -217,13 +217,13 @@ opk_status opk_canon_of(const opk_ctx *ctx, opk_csr A, opk_canon *C)
     int64_t *rp;
     size_t *ord;
     opk_status st = opk_coo_sort(ctx, A.rows, A.cols, m, r, A.col_idx, &rp, &ord);
-    free(r);
+    opk_free(r);
     if (st)
         return st;
-    int32_t *col = malloc((m ? m : 1) * sizeof *col);
-    double *val = malloc((m ? m : 1) * sizeof *val);
+    int32_t *col = opk_calloc(m, sizeof *col);
+    double *val = opk_calloc(m, sizeof *val);
     if (!col || !val) {
-        free(rp), free(ord), free(col), free(val);
+        opk_free(rp), opk_free(ord), opk_free(col), opk_free(val);
         return opk_fail(ctx, OPK_ERR_NOMEM, "cannot allocate %zu entries", m);
     }
     /* Merge equal columns; sorted ties keep the stored order. */
@@ -241,7 +241,7 @@ opk_status opk_canon_of(const opk_ctx *ctx, opk_csr A, opk_canon *C)
         }
     }
     rp[A.rows] = w;
-    free(ord);
+    opk_free(ord);
     C->n = A.rows;
     C->row_ptr = rp;
     C->col = col;
@@ -251,7 +251,7 @@ opk_status opk_canon_of(const opk_ctx *ctx, opk_csr A, opk_canon *C)
 
 void opk_canon_free(opk_canon *C)
 {
-    free(C->row_ptr), free(C->col), free(C->val);
+    opk_free(C->row_ptr), opk_free(C->col), opk_free(C->val);
     memset(C, 0, sizeof *C);
 }
 

@@ -26,7 +26,7 @@ static opk_status build_unit(const char *what, int64_t n, size_t m,
     int32_t *ci;
     float *v;
     if ((st = opk_csr_alloc(NULL, what, n, n, (int64_t)u, &rp, &ci, &v))) {
-        free(srp), free(ord);
+        opk_free(srp), opk_free(ord);
         return st;
     }
     size_t w = 0;
@@ -36,7 +36,7 @@ static opk_status build_unit(const char *what, int64_t n, size_t m,
                 ci[w] = c[ord[p]], v[w] = 1.0f, w++;
         rp[i + 1] = (int64_t)w;
     }
-    free(srp), free(ord);
+    opk_free(srp), opk_free(ord);
     A->rows = A->cols = n;
     A->nnz = (int64_t)u;
     A->row_ptr = rp;
@@ -66,11 +66,11 @@ static opk_status edges_alloc(const char *what, size_t undirected, edge_list *L)
         cap > SIZE_MAX / sizeof(int32_t))
         return opk_fail(NULL, OPK_ERR_INVALID_ARG, "%s: %zu edges are too many",
                         what, undirected);
-    L->r = malloc((cap ? cap : 1) * sizeof(int32_t));
-    L->c = malloc((cap ? cap : 1) * sizeof(int32_t));
+    L->r = opk_malloc(cap * sizeof(int32_t));
+    L->c = opk_malloc(cap * sizeof(int32_t));
     L->m = 0, L->cap = cap;
     if (!L->r || !L->c) {
-        free(L->r), free(L->c);
+        opk_free(L->r), opk_free(L->c);
         return opk_fail(NULL, OPK_ERR_NOMEM,
                         "%s: cannot allocate %zu edge entries", what, cap);
     }
@@ -102,7 +102,7 @@ opk_status opk_graph_from_edges(int64_t n, size_t m, const int32_t *u,
     for (size_t e = 0; e < m; e++)
         add_edge(&L, u[e], v[e]);
     st = build_unit(what, n, L.m, L.r, L.c, A);
-    free(L.r), free(L.c);
+    opk_free(L.r), opk_free(L.c);
     return st;
 }
 
@@ -139,6 +139,6 @@ opk_status opk_graph_grid(size_t rows, size_t cols, size_t extra,
         add_edge(&L, (int32_t)(opk_rand(seed, 2 * (uint64_t)e) % n),
                  (int32_t)(opk_rand(seed, 2 * (uint64_t)e + 1) % n));
     st = build_unit(what, (int64_t)n, L.m, L.r, L.c, A);
-    free(L.r), free(L.c);
+    opk_free(L.r), opk_free(L.c);
     return st;
 }

@@ -23,7 +23,8 @@ opk_status opk_fill(uint64_t seed, float lo, float hi, opk_mat M)
                         "fill: lo (%g) and hi (%g) must be finite", lo, hi);
     const float w = hi - lo; /* one rounding, as the spec writes it */
     uint64_t k = 0;
-    for (size_t i = 0; i < M.rows; i++)
+    /* rows x 0 is valid for any rows (2^62 too): no loop over its rows. */
+    for (size_t i = 0; M.cols && i < M.rows; i++)
         for (size_t j = 0; j < M.cols; j++, k++) {
             float u = (float)(opk_rand(seed, k) >> 40) * 0x1p-24f;
             float wu = w * u;
@@ -56,7 +57,7 @@ opk_status opk_hash(opk_cmat M, uint64_t *hash)
     XXH3_64bits_reset(s);
     unsigned char buf[4096];
     size_t fill = 0;
-    for (size_t i = 0; i < M.rows; i++)
+    for (size_t i = 0; M.cols && i < M.rows; i++) /* rows x 0: nothing */
         for (size_t j = 0; j < M.cols; j++) {
             uint32_t u = hash_bits(M.data[i * M.ld + j]);
             buf[fill++] = (unsigned char)u;

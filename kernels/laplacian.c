@@ -49,10 +49,12 @@ opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind, opk_csr *L)
         return st;
     }
     const int64_t n = C.n;
-    double *deg = malloc(((size_t)n + 1) * sizeof *deg);
+    double *deg = opk_calloc((size_t)n + 1, sizeof *deg);
     if (!deg) {
         opk_canon_free(&C);
-        return opk_fail(NULL, OPK_ERR_NOMEM, "laplacian: out of memory");
+        return opk_fail(NULL, OPK_ERR_NOMEM,
+                        "laplacian: cannot allocate %lld degrees",
+                        LL(n + 1));
     }
     /* Degrees, and the size of L: each non-isolated row gains a diagonal
      * if it has none; isolated rows lose everything. */
@@ -70,7 +72,7 @@ opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind, opk_csr *L)
     int32_t *ci;
     float *v;
     if ((st = opk_csr_alloc(NULL, what, n, n, nnz, &rp, &ci, &v))) {
-        free(deg);
+        opk_free(deg);
         opk_canon_free(&C);
         return st;
     }
@@ -108,7 +110,7 @@ opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind, opk_csr *L)
         }
         rp[i + 1] = w;
     }
-    free(deg);
+    opk_free(deg);
     opk_canon_free(&C);
     L->rows = L->cols = n;
     L->nnz = nnz;

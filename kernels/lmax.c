@@ -85,11 +85,11 @@ static opk_status lanczos(opk_ctx *ctx, opk_csr L, double scale, double *theta)
     const size_t m = n < LANCZOS_STEPS ? n : LANCZOS_STEPS;
     const int reorth = n * m <= REORTH_DOUBLES;
     const size_t nbasis = reorth ? m + 1 : 2;
-    double *V = malloc(nbasis * n * sizeof *V);
-    double *w = malloc(n * sizeof *w);
-    double *al = malloc(m * sizeof *al), *be = malloc((m + 1) * sizeof *be);
+    double *V = opk_calloc(nbasis * n, sizeof *V);
+    double *w = opk_calloc(n, sizeof *w);
+    double *al = opk_calloc(m, sizeof *al), *be = opk_calloc(m + 1, sizeof *be);
     if (!V || !w || !al || !be) {
-        free(V), free(w), free(al), free(be);
+        opk_free(V), opk_free(w), opk_free(al), opk_free(be);
         return opk_fail(ctx, OPK_ERR_NOMEM, "lmax: cannot allocate the "
                         "Lanczos basis (%zu x %zu doubles)", nbasis, n);
     }
@@ -122,7 +122,7 @@ static opk_status lanczos(opk_ctx *ctx, opk_csr L, double scale, double *theta)
             vn[i] = w[i] / be[j + 1];
     }
     *theta = tridiag_max(al, be, steps);
-    free(V), free(w), free(al), free(be);
+    opk_free(V), opk_free(w), opk_free(al), opk_free(be);
     return OPK_OK;
 }
 

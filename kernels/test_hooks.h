@@ -4,13 +4,14 @@
 #ifndef OPK_TEST_HOOKS_H
 #define OPK_TEST_HOOKS_H
 
-/* From now on, the k-th call of opk_alloc (1-based, counted process-wide
+/* From now on, the k-th call of opk_alloc (or opk_alloc_aligned,
+ * opk_calloc, opk_realloc: kernels/common.h; 1-based, counted process-wide
  * across threads) returns NULL; the others succeed. k <= 0 turns it off. */
 void opk_test_fail_alloc_at(long k);
 /* opk_alloc calls since the last opk_test_fail_alloc_at. */
 long opk_test_alloc_calls(void);
-/* Blocks from opk_alloc not yet given to opk_free (a leak counter that
- * works without a sanitizer). */
+/* Blocks from opk_alloc (and the others) not yet given to opk_free (a
+ * leak counter that works without a sanitizer). */
 long opk_test_alloc_live(void);
 
 #endif

@@ -42,7 +42,8 @@ for h in $harnesses; do
         exit 1
     }
     log="$build/fuzz_$h.log"
-    if ! "$bin" -max_total_time="$each" -print_final_stats=1 -rss_limit_mb=2048 \
+    # -timeout: an input that runs for seconds (a hang) is a finding too.
+    if ! "$bin" -max_total_time="$each" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 \
         -artifact_prefix="$build/findings/${h}-" "$work" "$seeds" > "$log" 2>&1; then
         tail -40 "$log"
         echo "fuzz: $h: FINDING (input in $build/findings/)" >&2

@@ -754,6 +754,14 @@ static void test_argument_errors(void)
             bad = gop, bad.lmax = NAN;
             expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
                          "opts.lmin", o, no, "NaN lmax");
+            /* Finite bounds whose lmax + lmin (or 2 / (lmax - lmin))
+             * overflow: rejected by the option check, also for an empty O. */
+            bad = gop, bad.lmin = 3.0e38f, bad.lmax = 3.2e38f;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "opts.lmin", o, no, "lmax + lmin overflows");
+            bad = gop, bad.lmin = 0.0f, bad.lmax = 1e-40f;
+            expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
+                         "opts.lmin", o, no, "2 / (lmax - lmin) overflows");
             bad = gop, bad.cheb_K = -1;
             expect_error(ctx, Q, K, V, &H, &bad, O, OPK_ERR_INVALID_ARG,
                          "opts.cheb_K", o, no, "cheb_K < 0");

@@ -20,6 +20,13 @@ int main(void)
     CHECK_ST(opk_backend_parse("avx3", &b, NULL, NULL), OPK_ERR_INVALID_ARG);
     CHECK(strstr(opk_ctx_last_error(NULL), "avx3") != NULL, "names the input");
     CHECK_ST(opk_backend_parse("opencl:1", &b, NULL, NULL), OPK_ERR_INVALID_ARG);
+    /* Indices beyond int are errors, not wrapped (fuzz_api's finding). */
+    p = d = -1;
+    CHECK_ST(opk_backend_parse("opencl:4294967296:0", &b, &p, &d), OPK_ERR_INVALID_ARG);
+    CHECK_ST(opk_backend_parse("opencl:0:10000000000", &b, &p, &d), OPK_ERR_INVALID_ARG);
+    CHECK(p == -1 && d == -1, "indices untouched on failure");
+    CHECK_ST(opk_backend_parse("opencl:2147483647:0", &b, &p, &d), OPK_OK);
+    CHECK(p == 2147483647 && d == 0, "opencl:INT_MAX:0");
     CHECK(!strcmp(opk_backend_name((opk_backend)42), "?"), "out of range name");
     CHECK(!strcmp(opk_status_str(OPK_ERR_NOMEM), "OPK_ERR_NOMEM"), "status name");
     CHECK(!strcmp(opk_version(), OPK_VERSION_STRING), "version");

@@ -1,15 +1,18 @@
 /* Allocation failure injection (kernels/test_hooks.h): for every kernel
- * case and backend, fail the k-th opk_alloc for k = 1, 2, ... until the
- * call succeeds. Each failing call must return OPK_ERR_NOMEM with a
+ * case and backend, and for the host helpers (graphs, Laplacians, lmax,
+ * Chebyshev coefficients, .mtx reading), fail the k-th allocation for
+ * k = 1, 2, ... until the call succeeds. Each failing call must return OPK_ERR_NOMEM with a
  * message, leave its outputs bit for bit untouched and free what it had
  * allocated (the live-block counter here; LeakSanitizer in the sanitizer
  * build). A call may also absorb a failed allocation of an optional buffer
  * (the SIMD softmax's overlap buffers: same bits, more traffic); then its
  * result must be the uninjected one bit for bit. */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../kernels/test_hooks.h"
 #include "backends.h"
@@ -237,6 +240,339 @@ static void one_case(opk_backend b, const nm_case *c)
     free(want), free(out), free(before);
 }
 
+/* ---- Host helpers (graph tooling): no backend, their own outputs ---- */
+
+/* One call: `out` is an opk_csr the call allocates (csr = 1), or nfloat
+ * floats. The message is opk_ctx_last_error(ctx) for opk_lmax, else
+ * opk_ctx_last_error(NULL). */
+typedef struct hm_case {
+    const char *name;
+    int csr;
+    size_t nfloat;
+    int ctx_msg; /* the message is the context's */
+    opk_status (*run)(opk_ctx *ctx, void *out);
+} hm_case;
+
+/* Inputs made once with the hook off (hm_inputs). */
+#define ED_N 21 /* node 20 is isolated */
+static const int32_t ed_u[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 3, 3, 11, 12,
+                               13, 14, 15, 16, 17, 18, 19, 5, 2, 7, 7};
+static const int32_t ed_v[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 5, 0, 3, 12, 13,
+                               14, 15, 16, 17, 18, 19, 11, 0, 9, 1, 8};
+#define ED_M (sizeof ed_u / sizeof ed_u[0])
+static opk_csr hm_adj;        /* graph of the edges above */
+static opk_csr hm_sym, hm_rw; /* its symmetric and random-walk Laplacians */
+/* A weighted symmetric adjacency with unsorted rows, a duplicate (0,1)
+ * split in two and a self-loop: the canonical sums run. */
+static const int64_t wa_rp[] = {0, 3, 5, 7, 8};
+static const int32_t wa_ci[] = {2, 1, 1, 0, 3, 0, 2, 1};
+static const float wa_v[] = {0.5f, 1.0f, 0.25f, 1.25f, 2.0f, 0.5f, 3.0f, 2.0f};
+static const opk_csr hm_w = {4, 4, 8, wa_rp, wa_ci, wa_v};
+/* Matrix Market texts: small general with duplicates, symmetric pattern,
+ * and one long enough (a 600-character comment, 1500 entries) to grow the
+ * line buffer and the entry arrays several times. */
+static const char mtx_general[] =
+    "%%MatrixMarket matrix coordinate real general\n% duplicates summed\n"
+    "3 4 5\n1 2 0.5\n3 4 -1\n1 2 0.25\n2 1 7\n3 1 0\n";
+static const char mtx_sympat[] =
+    "%%MatrixMarket matrix coordinate pattern symmetric\n4 4 4\n1 1\n2 1\n"
+    "4 2\n3 3\n";
+static char *mtx_big;
+static size_t mtx_big_len;
+static char mtx_path[64];
+
+static opk_status hm_edges(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_graph_from_edges(ED_N, ED_M, ed_u, ed_v, o);
+}
+static opk_status hm_grid(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_graph_grid(5, 6, 11, 3, o);
+}
+static opk_status hm_lap_comb(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_laplacian(hm_adj, OPK_LAPLACIAN_COMBINATORIAL, o);
+}
+static opk_status hm_lap_sym(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_laplacian(hm_adj, OPK_LAPLACIAN_SYMMETRIC, o);
+}
+static opk_status hm_lap_rw(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_laplacian(hm_adj, OPK_LAPLACIAN_RANDOM_WALK, o);
+}
+static opk_status hm_lap_weighted(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_laplacian(hm_w, OPK_LAPLACIAN_SYMMETRIC, o);
+}
+static opk_status hm_lmax_sym(opk_ctx *c, void *o) { return opk_lmax(c, hm_sym, o); }
+static opk_status hm_lmax_rw(opk_ctx *c, void *o) { return opk_lmax(c, hm_rw, o); }
+static opk_status hm_coef_heat(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_cheb_coeffs(OPK_FILTER_HEAT, 0.7f, 9, 0.0f, 2.0f,
+                           OPK_DAMPING_NONE, o);
+}
+static opk_status hm_coef_low(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_cheb_coeffs(OPK_FILTER_LOWPASS, 0.5f, 9, 0.0f, 2.0f,
+                           OPK_DAMPING_JACKSON, o);
+}
+static double ramp(double l, void *user) { return *(const double *)user * l; }
+static opk_status hm_coef_fn(opk_ctx *c, void *o)
+{
+    (void)c;
+    static const double slope = -0.25;
+    return opk_cheb_coeffs_fn(ramp, (void *)&slope, 79, -1.0f, 3.0f,
+                              OPK_DAMPING_LANCZOS, o);
+}
+static opk_status hm_mtx_general(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_mtx_parse(mtx_general, sizeof mtx_general - 1, "general", o);
+}
+static opk_status hm_mtx_sympat(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_mtx_parse(mtx_sympat, sizeof mtx_sympat - 1, "sympat", o);
+}
+static opk_status hm_mtx_big(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_mtx_parse(mtx_big, mtx_big_len, "big", o);
+}
+static opk_status hm_mtx_read(opk_ctx *c, void *o)
+{
+    (void)c;
+    return opk_mtx_read(mtx_path, o);
+}
+
+static const hm_case hcases[] = {
+    {"graph_from_edges", 1, 0, 0, hm_edges},
+    {"graph_grid", 1, 0, 0, hm_grid},
+    {"laplacian comb", 1, 0, 0, hm_lap_comb},
+    {"laplacian sym", 1, 0, 0, hm_lap_sym},
+    {"laplacian rw", 1, 0, 0, hm_lap_rw},
+    {"laplacian weighted", 1, 0, 0, hm_lap_weighted},
+    {"lmax lanczos", 0, 1, 1, hm_lmax_sym},
+    {"lmax gershgorin", 0, 1, 1, hm_lmax_rw},
+    {"cheb_coeffs heat", 0, 10, 0, hm_coef_heat},
+    {"cheb_coeffs lowpass", 0, 10, 0, hm_coef_low},
+    {"cheb_coeffs_fn", 0, 80, 0, hm_coef_fn},
+    {"mtx_parse general", 1, 0, 0, hm_mtx_general},
+    {"mtx_parse sym", 1, 0, 0, hm_mtx_sympat},
+    {"mtx_parse big", 1, 0, 0, hm_mtx_big},
+    {"mtx_read", 1, 0, 0, hm_mtx_read},
+};
+#define NHCASES (sizeof hcases / sizeof hcases[0])
+
+static void hm_inputs(void)
+{
+    opk_test_fail_alloc_at(0);
+    if (opk_graph_from_edges(ED_N, ED_M, ed_u, ed_v, &hm_adj) ||
+        opk_laplacian(hm_adj, OPK_LAPLACIAN_SYMMETRIC, &hm_sym) ||
+        opk_laplacian(hm_adj, OPK_LAPLACIAN_RANDOM_WALK, &hm_rw)) {
+        fprintf(stderr, "test_nomem: inputs: %s\n", opk_ctx_last_error(NULL));
+        exit(1);
+    }
+    size_t cap = 64 << 10, n = 0;
+    mtx_big = malloc(cap);
+    if (!mtx_big)
+        exit(1);
+    n += (size_t)snprintf(mtx_big + n, cap - n,
+                          "%%%%MatrixMarket matrix coordinate real general\n%%");
+    for (int i = 0; i < 600; i++)
+        mtx_big[n++] = (char)('a' + i % 26);
+    n += (size_t)snprintf(mtx_big + n, cap - n, "\n40 50 1500\n");
+    for (int e = 0; e < 1500; e++)
+        n += (size_t)snprintf(mtx_big + n, cap - n, "%d %d %d.5\n",
+                              1 + (e * 7) % 40, 1 + (e * 13) % 50, e % 9 - 4);
+    mtx_big_len = n;
+    snprintf(mtx_path, sizeof mtx_path, "/tmp/opk_nomem_XXXXXX");
+    int fd = mkstemp(mtx_path);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f || fwrite(mtx_big, 1, n, f) != n || fclose(f)) {
+        perror("test_nomem: temporary .mtx file");
+        exit(1);
+    }
+}
+
+static void hm_done(void)
+{
+    opk_csr_free(&hm_adj), opk_csr_free(&hm_sym), opk_csr_free(&hm_rw);
+    free(mtx_big);
+    remove(mtx_path);
+}
+
+/* Same matrix bit for bit (shape, row pointers, columns, values). */
+static int csr_same(const opk_csr *a, const opk_csr *b)
+{
+    if (a->rows != b->rows || a->cols != b->cols || a->nnz != b->nnz)
+        return 0;
+    size_t nnz = (size_t)a->nnz;
+    return !memcmp(a->row_ptr, b->row_ptr, ((size_t)a->rows + 1) * 8) &&
+           !memcmp(a->col_idx, b->col_idx, nnz * 4) &&
+           !memcmp(a->val, b->val, nnz * 4);
+}
+
+#define HM_OUT 512 /* bytes: an opk_csr or up to 128 floats */
+static void one_host_case(opk_ctx *ctx, const hm_case *c)
+{
+    unsigned char want[HM_OUT], out[HM_OUT], before[HM_OUT];
+    const size_t nb = c->csr ? sizeof(opk_csr) : c->nfloat * sizeof(float);
+    memset(want, 0xa5, sizeof want); /* garbage a call must not keep */
+    opk_status st = c->run(ctx, want);
+    CHECK_ST(st, OPK_OK);
+    if (st)
+        return;
+    long k;
+    for (k = 1; k <= MAX_K; k++) {
+        memset(out, 0x5a, sizeof out);
+        memcpy(before, out, sizeof out);
+        long live = opk_test_alloc_live();
+        opk_test_fail_alloc_at(k);
+        st = c->run(ctx, out);
+        long calls = opk_test_alloc_calls();
+        opk_test_fail_alloc_at(0);
+        if (st == OPK_OK) {
+            CHECK(calls < k, "%s k=%ld: the failed allocation went unnoticed",
+                  c->name, k);
+            if (c->csr) {
+                CHECK(csr_same((opk_csr *)out, (opk_csr *)want),
+                      "%s k=%ld: result differs from the uninjected run",
+                      c->name, k);
+                CHECK(opk_test_alloc_live() == live + 3,
+                      "%s k=%ld: %ld block(s) live, want the result's 3",
+                      c->name, k, opk_test_alloc_live() - live);
+                opk_csr_free((opk_csr *)out);
+            } else
+                CHECK(!memcmp(out, want, nb),
+                      "%s k=%ld: result differs from the uninjected run",
+                      c->name, k);
+            CHECK(opk_test_alloc_live() == live, "%s k=%ld: %ld block(s) leaked",
+                  c->name, k, opk_test_alloc_live() - live);
+            break;
+        }
+        const char *m = opk_ctx_last_error(c->ctx_msg ? ctx : NULL);
+        CHECK(st == OPK_ERR_NOMEM, "%s k=%ld: %s (%s), want OPK_ERR_NOMEM",
+              c->name, k, opk_status_str(st), m);
+        CHECK(*m, "%s k=%ld: no message", c->name, k);
+        CHECK(!memcmp(out, before, sizeof out),
+              "%s k=%ld: outputs written by a failing call", c->name, k);
+        CHECK(opk_test_alloc_live() == live, "%s k=%ld: %ld block(s) leaked",
+              c->name, k, opk_test_alloc_live() - live);
+        if (st != OPK_ERR_NOMEM)
+            break;
+    }
+    CHECK(k <= MAX_K, "%s: never succeeded", c->name);
+    if (c->csr)
+        opk_csr_free((opk_csr *)want);
+    printf("%-22s host   : %ld allocation(s), each failure checked\n", c->name,
+           k - 1);
+}
+
+/* The OpenCL program cache's store (cl/cache.c): in an empty cache folder
+ * a run compiles and writes the binary; a failed allocation of the binary
+ * must only skip the write (same bits, no leak, no file). The load path is
+ * covered by the cases above (a failed load compiles instead: absorbed). */
+static int files_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void rm_cache(const char *root)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/opk/cl", root);
+    DIR *d = opendir(p);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') {
+            char f[512];
+            snprintf(f, sizeof f, "%s/%s", p, e->d_name);
+            remove(f);
+        }
+    if (d)
+        closedir(d);
+    rmdir(p);
+    snprintf(p, sizeof p, "%s/opk", root);
+    rmdir(p);
+}
+
+static void cl_cache_store(void)
+{
+    const nm_case *c = &cases[0];
+    while (strcmp(c->name, "softmax rows"))
+        c++;
+    char dir[] = "/tmp/opk_nomem_cache_XXXXXX", sub[300];
+    if (!mkdtemp(dir)) {
+        CHECK(0, "mkdtemp");
+        return;
+    }
+    const char *old = getenv("XDG_CACHE_HOME");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("XDG_CACHE_HOME", dir, 1);
+    snprintf(sub, sizeof sub, "%s/opk/cl", dir);
+    float *want = malloc(c->nout * sizeof *want), *out = malloc(c->nout * sizeof *out);
+    if (!want || !out)
+        exit(1);
+    opk_ctx *ctx = test_ctx(OPK_BACKEND_OPENCL, 0);
+    prime(want, c);
+    CHECK_ST(c->run(ctx, in, want), OPK_OK);
+    opk_ctx_destroy(ctx);
+    long k, absorbed = 0;
+    for (k = 1; k <= MAX_K; k++) {
+        rm_cache(dir);
+        long live = opk_test_alloc_live();
+        ctx = test_ctx(OPK_BACKEND_OPENCL, 0);
+        prime(out, c);
+        opk_test_fail_alloc_at(k);
+        opk_status st = c->run(ctx, in, out);
+        long calls = opk_test_alloc_calls();
+        opk_test_fail_alloc_at(0);
+        opk_ctx_destroy(ctx);
+        CHECK(opk_test_alloc_live() == live, "cache k=%ld: %ld block(s) leaked",
+              k, opk_test_alloc_live() - live);
+        if (st == OPK_ERR_NOMEM)
+            continue; /* a needed allocation (checked above) */
+        CHECK_ST(st, OPK_OK);
+        CHECK(!memcmp(out, want, c->nout * sizeof *out),
+              "cache k=%ld: result differs from the uninjected run", k);
+        if (calls < k) {
+            CHECK(files_in(sub) == 1, "cache: %d file(s) after a clean run",
+                  files_in(sub));
+            break;
+        }
+        absorbed++;
+        CHECK(files_in(sub) == 0, "cache k=%ld: a file written after the "
+              "binary's allocation failed", k);
+    }
+    CHECK(absorbed >= 1, "cache: no allocation of the store was failed");
+    printf("opencl cache store : %ld allocation(s) with an empty cache, %ld "
+           "absorbed (nothing written)\n", k - 1, absorbed);
+    rm_cache(dir);
+    rmdir(dir);
+    if (saved)
+        setenv("XDG_CACHE_HOME", saved, 1), free(saved);
+    else
+        unsetenv("XDG_CACHE_HOME");
+    free(want), free(out);
+}
+
 int main(void)
 {
     opk_mat I = {in, 1, IN_N, IN_N};
@@ -247,6 +583,16 @@ int main(void)
         ctx_creation(list[i]);
         for (size_t c = 0; c < NCASES; c++)
             one_case(list[i], &cases[c]);
+        if (list[i] == OPK_BACKEND_OPENCL)
+            cl_cache_store();
     }
+    /* Host code: the backend does not matter (opk_lmax's context only
+     * gives its threads and its message slot). */
+    hm_inputs();
+    opk_ctx *ctx = test_ctx(nb ? list[0] : OPK_BACKEND_SCALAR, 0);
+    for (size_t c = 0; c < NHCASES; c++)
+        one_host_case(ctx, &hcases[c]);
+    opk_ctx_destroy(ctx);
+    hm_done();
     return check_summary("test_nomem");
 }

@@ -1,4 +1,6 @@
-/* libFuzzer harness: the argument checks of every entry point. The input
+/* libFuzzer harness: the argument checks of opk_softmax and opk_sinkhorn
+ * (opk_attention and opk_cheb: fuzz_attn_cheb.c; the graph tooling:
+ * fuzz_graph.c; the helpers they share: harness.h). The input
  * picks a kernel, shapes, ld, where each matrix starts inside one shared
  * arena (so inputs and outputs may overlap), and the parameters (raw float
  * bits: NaN, inf, ...). Each call must return a status that agrees with
@@ -14,138 +16,7 @@
 
 #include "opk.h"
 
-#define ARENA 4096 /* floats */
-
-typedef struct rd {
-    const uint8_t *p;
-    size_t n;
-} rd;
-
-static uint64_t take(rd *r, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++) {
-        v = v << 8 | (r->n ? *r->p : 0);
-        if (r->n)
-            r->p++, r->n--;
-    }
-    return v;
-}
-
-/* A matrix in the arena. The top bits of the shape byte choose a hostile
- * case (huge ld or rows, NULL data). */
-typedef struct fmat {
-    float *data;
-    size_t rows, cols, ld;
-    int in_arena; /* 1: every element lies inside the arena */
-} fmat;
-
-static int span_end(size_t rows, size_t cols, size_t ld, size_t off, size_t *end)
-{
-    if (rows == 0 || cols == 0) {
-        *end = off;
-        return 0;
-    }
-    size_t n;
-    if (__builtin_mul_overflow(rows - 1, ld, &n) || __builtin_add_overflow(n, cols, &n) ||
-        __builtin_add_overflow(n, off, &n))
-        return -1;
-    *end = n;
-    return 0;
-}
-
-/* Sets in_arena from the current shape (again after changing it). */
-static void settle(fmat *m, const float *arena)
-{
-    size_t end, off = m->data ? (size_t)(m->data - arena) : 0;
-    m->in_arena = m->data && !span_end(m->rows, m->cols, m->ld, off, &end) &&
-                  end <= ARENA && m->ld >= m->cols;
-    if (m->rows == 0 || m->cols == 0)
-        m->in_arena = m->ld >= m->cols;
-}
-
-static fmat make_mat(rd *r, float *arena)
-{
-    fmat m;
-    uint8_t mode = (uint8_t)take(r, 1);
-    m.rows = take(r, 1) % 40;
-    m.cols = take(r, 1) % 70;
-    m.ld = m.cols + (size_t)(take(r, 1) % 24) - 4; /* may be < cols */
-    size_t off = (size_t)take(r, 2) % ARENA;
-    m.data = arena + off;
-    switch (mode % 16) {
-    case 0: m.ld = SIZE_MAX / 2 + take(r, 1); break;       /* overflow */
-    case 1: m.rows = SIZE_MAX / 4 + 1; break;              /* overflow */
-    case 2: m.data = NULL; break;                          /* NULL */
-    case 3: m.ld = m.cols; break;
-    default: break;
-    }
-    settle(&m, arena);
-    return m;
-}
-
-/* SPEC 7's "must be rejected" for one matrix (independent of the arena). */
-static int mat_invalid(const fmat *m)
-{
-    if (m->ld < m->cols)
-        return 1;
-    if (m->rows == 0 || m->cols == 0)
-        return 0;
-    if (!m->data)
-        return 1;
-    size_t n;
-    if (__builtin_mul_overflow(m->rows - 1, m->ld, &n) ||
-        __builtin_add_overflow(n, m->cols, &n) || __builtin_mul_overflow(n, 4, &n) ||
-        (uintptr_t)m->data + n < (uintptr_t)m->data)
-        return 1;
-    return 0;
-}
-
-static int overlap(const fmat *a, const fmat *b)
-{
-    if (!a->rows || !a->cols || !b->rows || !b->cols)
-        return 0;
-    /* Addresses as integers: the spans may reach past the arena (only
-     * called for matrices whose byte counts do not overflow). */
-    uintptr_t a0 = (uintptr_t)a->data, b0 = (uintptr_t)b->data;
-    uintptr_t a1 = a0 + 4 * ((a->rows - 1) * a->ld + a->cols);
-    uintptr_t b1 = b0 + 4 * ((b->rows - 1) * b->ld + b->cols);
-    return a0 < b1 && b0 < a1;
-}
-
-/* Marks the elements of m (not its padding) as writable. */
-static void mark(unsigned char *w, const float *arena, const fmat *m)
-{
-    if (!m->cols)
-        return; /* empty: ld may be anything */
-    for (size_t i = 0; i < m->rows; i++)
-        memset(w + (m->data - arena) + i * m->ld, 1, m->cols);
-}
-
-static opk_ctx *ctxs[OPK_BACKEND_COUNT];
-static float pristine[ARENA];
-
-static opk_ctx *pick_ctx(rd *r)
-{
-    int b = 1 + (int)(take(r, 1) % (OPK_BACKEND_COUNT - 1));
-    if (b == OPK_BACKEND_OPENCL || !opk_backend_available((opk_backend)b))
-        b = OPK_BACKEND_SCALAR; /* CPU backends only: device calls are slow */
-    if (!ctxs[b]) {
-        opk_config cfg = opk_config_default();
-        cfg.backend = (opk_backend)b;
-        cfg.num_threads = 1;
-        if (opk_ctx_create(&cfg, &ctxs[b]))
-            abort();
-    }
-    return ctxs[b];
-}
-
-static void fail(const char *what, opk_status st, opk_ctx *ctx)
-{
-    fprintf(stderr, "fuzz_args: %s (status %s: %s)\n", what, opk_status_str(st),
-            opk_ctx_last_error(ctx));
-    abort();
-}
+#include "harness.h"
 
 /* ---- softmax ---- */
 static void softmax(rd *r, opk_ctx *ctx, float *arena, unsigned char *w)
@@ -185,24 +56,6 @@ static void softmax(rd *r, opk_ctx *ctx, float *arena, unsigned char *w)
         fail("softmax: no message", st, ctx);
     if (st == OPK_OK)
         mark(w, arena, &y);
-}
-
-/* A vector of n floats in the arena, or NULL (optional arguments). */
-static float *make_vec(rd *r, float *arena, size_t n, int *in_arena)
-{
-    size_t off = (size_t)take(r, 2) % ARENA;
-    *in_arena = off + n <= ARENA;
-    if ((take(r, 1) & 3) == 0) {
-        *in_arena = 1;
-        return NULL;
-    }
-    return arena + off;
-}
-
-static void mark_vec(unsigned char *w, const float *arena, const float *v, size_t n)
-{
-    if (v)
-        memset(w + (v - arena), 1, n);
 }
 
 /* ---- sinkhorn ---- */
@@ -270,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(arena, pristine, sizeof pristine);
     memset(w, 0, ARENA);
     opk_ctx *ctx = pick_ctx(&r);
-    switch (take(&r, 1) % 2) { /* one case per entry point on main */
+    switch (take(&r, 1) % 2) { /* one case per entry point */
     case 0: softmax(&r, ctx, arena, w); break;
     case 1: sinkhorn(&r, ctx, arena, w); break;
     }
