@@ -101,11 +101,11 @@ static float *alloc_big(size_t floats)
     const size_t bytes = floats * sizeof(float), al = (size_t)2 << 20;
     if (bytes < 2 * al)
         return opk_alloc(bytes);
-    void *p = NULL;
-    if (posix_memalign(&p, al, (bytes + al - 1) & ~(al - 1)))
-        return NULL;
+    /* Through the injectable allocator (counted, freed by opk_free). */
+    void *p = opk_alloc_aligned(bytes, al);
 #ifdef MADV_HUGEPAGE
-    madvise(p, (bytes + al - 1) & ~(al - 1), MADV_HUGEPAGE); /* a hint */
+    if (p)
+        madvise(p, (bytes + al - 1) & ~(al - 1), MADV_HUGEPAGE); /* a hint */
 #endif
     return p;
 }
