@@ -24,5 +24,8 @@ typedef float32x4_t VF;
 /* No streaming stores here: a plain store, and no fence after them. */
 #define v_stream vst1q_f32
 #define v_sfence() ((void)0)
+/* 1 if some lane is not +-0 (NaN counts as not zero) */
+#define v_any_nonzero(a) \
+    (vmaxvq_u32(vmvnq_u32(vceqq_f32((a), vdupq_n_f32(0.0f)))) != 0)
 
 #endif
