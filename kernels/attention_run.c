@@ -235,6 +235,22 @@ static int global_scale(float *r, size_t rows)
 /* Keys per piece of the linear mode's first region: between two pieces a
  * thread checks a piece of Q, so the KV fmas and the Q stream overlap. */
 #define LIN_KEYS 8192
+/* Pieces a thread may run ahead of the slowest (2 MiB of K and V each). */
+#define LIN_LAG 2
+
+/* The fewest pieces of keys done by a thread of the team (SIZE_MAX: a
+ * thread without KV rows, or not started). */
+static size_t slowest(const size_t *done, int all)
+{
+    size_t s = SIZE_MAX;
+    for (int t = 0; t < all; t++) {
+        size_t x;
+#pragma omp atomic read
+        x = done[t];
+        s = x < s ? x : s;
+    }
+    return s;
+}
 
 /* Linear mode in two parallel regions (each a single join: on a busy
  * machine every barrier can cost a time slice):
@@ -269,8 +285,9 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
     size_t zq[64], zk[64]; /* first zero row seen by each thread */
     int used = 1, nz = nt < 64 ? nt : 64, gq = 1, gk = 1;
     size_t q_dots = 0, q_rows = 0; /* work queues */
+    size_t done[64]; /* pieces of keys done, per thread with KV rows */
     for (int t = 0; t < 64; t++)
-        zq[t] = zk[t] = SIZE_MAX;
+        zq[t] = zk[t] = done[t] = SIZE_MAX;
 #pragma omp parallel num_threads(nz) if (nz > 1)
     {
         ME_ALL(me, all);
@@ -279,6 +296,10 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
             used = all;
         share(d, me, all, &ka, &kb);
         const int do_vs = ka == 0 && kb > 0; /* the owner of KV row 0 */
+        if (ka < kb) {
+#pragma omp atomic write
+            done[me] = 0;
+        }
         if (global) {
             while (take(&q_dots, n, 4096, &a, &b))
                 ops->attn_row_dots(jb->q, jb->ldq, d, a, b, 0, rq);
@@ -298,12 +319,20 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
             size_t pieces = (m + LIN_KEYS - 1) / LIN_KEYS * (size_t)all;
             size_t qp = (n + pieces - 1) / pieces;
             qp = qp < 256 ? 256 : qp;
-            for (size_t j0 = 0; j0 < m; j0 += LIN_KEYS) {
+            for (size_t j0 = 0, p = 0; j0 < m && ka < kb; j0 += LIN_KEYS, p++) {
                 size_t j1 = m - j0 < LIN_KEYS ? m : j0 + LIN_KEYS, z;
-                if (ka < kb) {
-                    ops->attn_linear_kv(jb, &ln, ka, kb, j0, j1, do_vs, &z);
-                    zk[me] = z < zk[me] ? z : zk[me];
+                /* Every thread reads all of K and V: one far ahead of the
+                 * others would read them from memory again, so it checks
+                 * Q instead until they catch up (while Q lasts). */
+                while (p > slowest(done, all) + LIN_LAG &&
+                       take(&q_dots, n, qp, &a, &b)) {
+                    z = ops->attn_zero_row(jb->q, jb->ldq, d, a, b);
+                    zq[me] = z < zq[me] ? z : zq[me];
                 }
+                ops->attn_linear_kv(jb, &ln, ka, kb, j0, j1, do_vs, &z);
+                zk[me] = z < zk[me] ? z : zk[me];
+#pragma omp atomic write
+                done[me] = p + 1;
                 if (take(&q_dots, n, qp, &a, &b)) {
                     z = ops->attn_zero_row(jb->q, jb->ldq, d, a, b);
                     zq[me] = z < zq[me] ? z : zq[me];

@@ -3,6 +3,7 @@
  * attention_fused.h and:
  *   v_Sq                 SPEC 1's Sq
  *   v_any_nonzero(v)     1 if a lane of v is not +-0 (NaN included)
+ *   v_prefetch_l2(p)     a prefetch hint to L2 (never faults)
  *   tile_T(x, ld, nr, nc, T, ts)  rows 0..nr-1 (nr <= VL) and columns
  *                        0..nc-1 (nc <= VL) of x transposed: T[k * ts + r];
  *                        rows from nr on read as +0; nothing past them is
@@ -19,7 +20,10 @@
  * by streaming Q, K, V, H and O, so each is read once per pass and the
  * short chains (row dots, denominators, ks, vs) run interleaved with other
  * work: LIN_G blocks of VL rows side by side, and ks, vs accumulated inside
- * the KV tile loop (one add per key next to LIN_R * LIN_F fmas). */
+ * the KV tile loop (one add per key next to LIN_R * LIN_F fmas). The rows
+ * of the next batch of keys (of the next block of queries) are prefetched
+ * while the current one computes: both kernels take their rows in bursts
+ * that the hardware prefetcher alone does not hide. */
 
 #define KV_J 256                /* keys per batch of normalized key rows */
 #define LIN_G 4                 /* independent row-dot chains */
@@ -111,6 +115,14 @@ size_t ATTN_NAME(opk_attn_zero_row)(const float *x, size_t ld, size_t cols,
     return SIZE_MAX;
 }
 
+/* Prefetches the cols floats of a row, one hint per 64 bytes, into L2:
+ * a batch ahead is more than L1 holds. */
+ALWAYS_INLINE void prefetch_row(const float *p, size_t cols)
+{
+    for (size_t c = 0; c < cols; c += 16)
+        v_prefetch_l2(p + c);
+}
+
 /* The first nf floats of a row from f on: full or masked loads. */
 ALWAYS_INLINE VF load_part(const float *p, size_t f, size_t nf)
 {
@@ -137,14 +149,21 @@ ALWAYS_INLINE void ks_store(float *ks, const VF *s, size_t kn)
     }
 }
 
+/* Where the next batch of keys is, for the prefetches: np rows. */
+typedef struct kv_next {
+    const float *k, *v;
+    size_t ldk, ldv, d, dv, np;
+} kv_next;
+
 /* KV rows kv[r] (R of them) x F vectors from f0 += k^_j(r) v_j over the
  * jn keys of a batch: kh[t * 16 + r] = k^ of key t for KV row r. With SK,
  * also ks (kn rows from kh[t * 16]) += k^_j; with SV, vs (these F vectors)
- * += v_j: each chain over keys in order, next to the fmas. */
+ * += v_j: each chain over keys in order, next to the fmas. With nx, key t
+ * of the next batch is prefetched. */
 ALWAYS_INLINE void kv_tile(float *kv, size_t dvp, const float *kh,
                            const float *v, size_t ldv, size_t dv, size_t jn,
                            size_t f0, int R, int F, int SK, float *ks,
-                           size_t kn, int SV, float *vs)
+                           size_t kn, int SV, float *vs, const kv_next *nx)
 {
     VF acc[LIN_R][LIN_F], ksv[16 / VL], vsv[LIN_F];
 #pragma GCC unroll 8
@@ -187,6 +206,10 @@ ALWAYS_INLINE void kv_tile(float *kv, size_t dvp, const float *kh,
 #pragma GCC unroll 8
             for (int f = 0; f < F; f++)
                 vsv[f] = v_add(vsv[f], vv[f]);
+        if (SK && t < nx->np) {
+            prefetch_row(nx->k + t * nx->ldk, nx->d);
+            prefetch_row(nx->v + t * nx->ldv, nx->dv);
+        }
     }
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
@@ -206,80 +229,106 @@ ALWAYS_INLINE void kv_tile(float *kv, size_t dvp, const float *kh,
 ALWAYS_INLINE void kv_rows(float *kv, size_t dvp, const float *kh,
                            const float *v, size_t ldv, size_t dv, size_t jn,
                            int R, int SK, float *ks, size_t kn, int SV,
-                           float *vs)
+                           float *vs, const kv_next *nx)
 {
     size_t nv = (dv + VL - 1) / VL, f = 0;
     for (; f + LIN_F <= nv; f += LIN_F)
         kv_tile(kv, dvp, kh, v, ldv, dv, jn, f * VL, R, LIN_F, SK && f == 0,
-                ks, kn, SV, vs);
+                ks, kn, SV, vs, nx);
     for (; f < nv; f++)
         kv_tile(kv, dvp, kh, v, ldv, dv, jn, f * VL, R, 1, SK && f == 0, ks,
-                kn, SV, vs);
+                kn, SV, vs, nx);
 }
 
-/* The first KV tile of a block of 16 rows carries ks and (with sv) vs. */
+/* The first KV tile of a block of 16 rows carries ks, the prefetches
+ * and (with sv) vs. */
 ALWAYS_INLINE void kv_first(float *kv, size_t dvp, const float *kh,
                             const float *v, size_t ldv, size_t dv, size_t jn,
-                            int R, float *ks, size_t kn, int sv, float *vs)
+                            int R, float *ks, size_t kn, int sv, float *vs,
+                            const kv_next *nx)
 {
     if (sv)
-        kv_rows(kv, dvp, kh, v, ldv, dv, jn, R, 1, ks, kn, 1, vs);
+        kv_rows(kv, dvp, kh, v, ldv, dv, jn, R, 1, ks, kn, 1, vs, nx);
     else
-        kv_rows(kv, dvp, kh, v, ldv, dv, jn, R, 1, ks, kn, 0, vs);
+        kv_rows(kv, dvp, kh, v, ldv, dv, jn, R, 1, ks, kn, 0, vs, nx);
 }
+
+/* kh[t * 16 + c] = k^_{t, c} = fl(k_{t, c} * r_t) for keys t in [t0, t1)
+ * of a batch and kn (<= 16) columns from k (lanes from kn on: 0 or NaN,
+ * never read back into ks or KV). */
+ALWAYS_INLINE void build_kh(float *kh, const float *k, size_t ldk,
+                            const float *rk, size_t t0, size_t t1, size_t kn)
+{
+    for (size_t t = t0; t < t1; t++) {
+        const float *kr = k + t * ldk;
+        const VF rj = v_set1(rk[t]);
+        for (size_t c = 0; c < kn; c += VL)
+            v_store(kh + t * 16 + c, v_mul(load_part(kr, c, kn), rj));
+    }
+}
+
+/* Blocks of 16 KV rows whose k^ are made while the key rows are in L1. */
+#define KH_BLOCKS 2
 
 void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
                                    const opk_attn_linear *ln, size_t k0,
                                    size_t k1, size_t j0, size_t j1, int do_vs,
                                    size_t *zero)
 {
-    float kh[KV_J * 16] __attribute__((aligned(64)));
+    float khs[KH_BLOCKS * KV_J * 16] __attribute__((aligned(64)));
     float rkb[KV_J] __attribute__((aligned(64)));
     float T[VL * LIN_GV] __attribute__((aligned(64)));
     const size_t d = jb->d, dv = jb->dv, dvp = jb->dvp, ldk = jb->ldk;
     const size_t ldv = jb->ldv;
+    const int early = (k1 - k0 + 15) / 16 <= KH_BLOCKS;
     *zero = SIZE_MAX;
     for (size_t jc = j0; jc < j1; jc += KV_J) {
         const size_t jn = j1 - jc < KV_J ? j1 - jc : KV_J;
         const float *rk = ln->rk ? ln->rk + jc : rkb;
-        if (!ln->rk) { /* this batch's row scales, computed here */
-            for (size_t b = 0; b < jn; b += LIN_GV)
-                block_T(jb->k + (jc + b) * ldk, ldk, d,
-                        jn - b < LIN_GV ? jn - b : LIN_GV, 0, T, 1, 1,
-                        rkb + b);
+        const float *kc = jb->k + jc * ldk;
+        for (size_t b = 0; b < jn; b += LIN_GV) {
+            const size_t b1 = jn - b < LIN_GV ? jn : b + LIN_GV;
+            if (!ln->rk) /* these keys' row scales, computed here */
+                block_T(kc + b * ldk, ldk, d, b1 - b, 0, T, 1, 1, rkb + b);
+            if (early)
+                for (size_t kb = k0; kb < k1; kb += 16)
+                    build_kh(khs + (kb - k0) * KV_J, kc + kb, ldk, rk, b, b1,
+                             k1 - kb < 16 ? k1 - kb : 16);
+        }
+        if (!ln->rk)
             for (size_t t = 0; t < jn && *zero == SIZE_MAX; t++)
                 if (rkb[t] == INFINITY)
                     *zero = jc + t;
-        }
         const float *vb = jb->v + jc * ldv;
+        const size_t jx = jc + KV_J; /* the next batch, up to m */
+        kv_next nx = {jb->k + jx * ldk, jb->v + jx * ldv, ldk, ldv, d, dv,
+                      jx < jb->m ? (jb->m - jx < KV_J ? jb->m - jx : KV_J) : 0};
+        kv_next none = nx;
+        none.np = 0;
         for (size_t kb = k0; kb < k1; kb += 16) {
             const size_t kn = k1 - kb < 16 ? k1 - kb : 16;
-            /* k^_jk = fl(k_jk * r_j) for this batch (lanes from kn on: 0 or
-             * NaN, never read back into ks or KV). */
-            for (size_t t = 0; t < jn; t++) {
-                const float *kr = jb->k + (jc + t) * ldk + kb;
-                const VF rj = v_set1(rk[t]);
-                for (size_t c = 0; c < kn; c += VL)
-                    v_store(kh + t * 16 + c, v_mul(load_part(kr, c, kn), rj));
-            }
+            float *kh = khs + (early ? (kb - k0) * KV_J : 0);
+            if (!early)
+                build_kh(kh, kc + kb, ldk, rk, 0, jn, kn);
             const int sv = do_vs && kb == k0;
             float *kvb = ln->kv + kb * dvp;
             size_t r = 0;
+            const kv_next *pf = kb == k0 ? &nx : &none;
             if (kn >= LIN_R) {
                 kv_first(kvb, dvp, kh, vb, ldv, dv, jn, LIN_R, ln->ks + kb, kn,
-                         sv, ln->vs);
+                         sv, ln->vs, pf);
                 r = LIN_R;
             } else {
                 kv_first(kvb, dvp, kh, vb, ldv, dv, jn, 1, ln->ks + kb, kn, sv,
-                         ln->vs);
+                         ln->vs, pf);
                 r = 1;
             }
             for (; r + LIN_R <= kn; r += LIN_R)
                 kv_rows(kvb + r * dvp, dvp, kh + r, vb, ldv, dv, jn, LIN_R, 0,
-                        NULL, 0, 0, NULL);
+                        NULL, 0, 0, NULL, &none);
             for (; r < kn; r++)
                 kv_rows(kvb + r * dvp, dvp, kh + r, vb, ldv, dv, jn, 1, 0, NULL,
-                        0, 0, NULL);
+                        0, 0, NULL, &none);
         }
         if (do_vs && k0 == k1) /* no KV rows to ride on: vs_f = seq_j v_jf */
             for (size_t f = 0; f < dv; f += VL) {
@@ -401,9 +450,16 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
         for (int g = 0; g < LIN_G; g++)
             if ((size_t)g < ng)
                 v_store(rden + (size_t)g * VL, v_div(one, v_add(fm, den[g])));
+        /* The next block's rows of Q and H, LIN_R of each per tile. */
+        const size_t ix = i0 + LIN_GV, nx = ix < r1 ? r1 - ix : 0;
         size_t t = 0;
-        for (; t + LIN_R <= nr; t += LIN_R)
+        for (; t + LIN_R <= nr; t += LIN_R) {
+            for (size_t u = t; u < t + LIN_R && u < nx; u++) {
+                prefetch_row(jb->q + (ix + u) * jb->ldq, d);
+                prefetch_row(jb->h + (ix + u) * jb->ldh, jb->dv);
+            }
             num_rows(jb, ln, qhT, rden, i0, t, stream, LIN_R);
+        }
         for (; t < nr; t++)
             num_rows(jb, ln, qhT, rden, i0, t, stream, 1);
     }
@@ -412,5 +468,6 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
 }
 
 #undef KV_J
+#undef KH_BLOCKS
 #undef LIN_G
 #undef LIN_GV
