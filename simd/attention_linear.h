@@ -21,7 +21,7 @@
  * short chains (row dots, denominators, ks, vs) run interleaved with other
  * work: LIN_G blocks of VL rows side by side, and ks, vs accumulated inside
  * the KV tile loop (one add per key next to LIN_R * LIN_F fmas). The rows
- * of the next batch of keys (of the next block of queries) are prefetched
+ * of the next batch of keys (of the query block after next) are prefetched
  * while the current one computes: both kernels take their rows in bursts
  * that the hardware prefetcher alone does not hide. */
 
@@ -450,8 +450,9 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
         for (int g = 0; g < LIN_G; g++)
             if ((size_t)g < ng)
                 v_store(rden + (size_t)g * VL, v_div(one, v_add(fm, den[g])));
-        /* The next block's rows of Q and H, LIN_R of each per tile. */
-        const size_t ix = i0 + LIN_GV, nx = ix < r1 ? r1 - ix : 0;
+        /* Rows of Q and H two blocks ahead (maybe of another chunk), LIN_R
+         * of each per tile. */
+        const size_t ix = i0 + 2 * LIN_GV, nx = ix < jb->n ? jb->n - ix : 0;
         size_t t = 0;
         for (; t + LIN_R <= nr; t += LIN_R) {
             for (size_t u = t; u < t + LIN_R && u < nx; u++) {
