@@ -115,6 +115,14 @@ size_t ATTN_NAME(opk_attn_zero_row)(const float *x, size_t ld, size_t cols,
     return SIZE_MAX;
 }
 
+/* Prefetches the cols floats of a row, one hint per 64 bytes, into L2:
+ * a batch ahead is more than L1 holds. */
+ALWAYS_INLINE void prefetch_row(const float *p, size_t cols)
+{
+    for (size_t c = 0; c < cols; c += 16)
+        v_prefetch_l2(p + c);
+}
+
 /* The first nf floats of a row from f on: full or masked loads. */
 ALWAYS_INLINE VF load_part(const float *p, size_t f, size_t nf)
 {
@@ -141,46 +149,21 @@ ALWAYS_INLINE void ks_store(float *ks, const VF *s, size_t kn)
     }
 }
 
-/* Prefetches of np rows of two matrices (K and V of the next batch of
- * keys, or Q and H of queries ahead), spread over the steps of the loops
- * that compute meanwhile, `rate` lines a step: issued all at once they
- * would fill the core's miss buffers and stall it. (t, c): the next row
- * and line in it (c < la: of a, else of b). */
-typedef struct pf_rows {
-    const float *a, *b;
-    size_t lda, ldb, np, la, lb, rate, t, c;
-} pf_rows;
-
-ALWAYS_INLINE pf_rows pf_init(const float *a, size_t lda, size_t ca,
-                              const float *b, size_t ldb, size_t cb,
-                              size_t np, size_t steps)
-{
-    pf_rows p = {a, b, lda, ldb, np, (ca + 15) / 16, (cb + 15) / 16, 1, 0, 0};
-    steps = steps ? steps : 1;
-    p.rate = (np * (p.la + p.lb) + steps - 1) / steps;
-    return p;
-}
-
-ALWAYS_INLINE void pf_step(pf_rows *p)
-{
-    for (size_t i = 0; i < p->rate && p->t < p->np; i++) {
-        const size_t c = p->c;
-        v_prefetch_l2(c < p->la ? p->a + p->t * p->lda + c * 16
-                                : p->b + p->t * p->ldb + (c - p->la) * 16);
-        if (++p->c == p->la + p->lb)
-            p->c = 0, p->t++;
-    }
-}
+/* Where the next batch of keys is, for the prefetches: np rows. */
+typedef struct kv_next {
+    const float *k, *v;
+    size_t ldk, ldv, d, dv, np;
+} kv_next;
 
 /* KV rows kv[r] (R of them) x F vectors from f0 += k^_j(r) v_j over the
  * jn keys of a batch: kh[t * 16 + r] = k^ of key t for KV row r. With SK,
  * also ks (kn rows from kh[t * 16]) += k^_j; with SV, vs (these F vectors)
- * += v_j: each chain over keys in order, next to the fmas. Each key step
- * also issues prefetches for the next batch (nx). */
+ * += v_j: each chain over keys in order, next to the fmas. With nx, key t
+ * of the next batch is prefetched. */
 ALWAYS_INLINE void kv_tile(float *kv, size_t dvp, const float *kh,
                            const float *v, size_t ldv, size_t dv, size_t jn,
                            size_t f0, int R, int F, int SK, float *ks,
-                           size_t kn, int SV, float *vs, pf_rows *nx)
+                           size_t kn, int SV, float *vs, const kv_next *nx)
 {
     VF acc[LIN_R][LIN_F], ksv[16 / VL], vsv[LIN_F];
 #pragma GCC unroll 8
@@ -223,7 +206,10 @@ ALWAYS_INLINE void kv_tile(float *kv, size_t dvp, const float *kh,
 #pragma GCC unroll 8
             for (int f = 0; f < F; f++)
                 vsv[f] = v_add(vsv[f], vv[f]);
-        pf_step(nx);
+        if (SK && t < nx->np) {
+            prefetch_row(nx->k + t * nx->ldk, nx->d);
+            prefetch_row(nx->v + t * nx->ldv, nx->dv);
+        }
     }
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
@@ -243,7 +229,7 @@ ALWAYS_INLINE void kv_tile(float *kv, size_t dvp, const float *kh,
 ALWAYS_INLINE void kv_rows(float *kv, size_t dvp, const float *kh,
                            const float *v, size_t ldv, size_t dv, size_t jn,
                            int R, int SK, float *ks, size_t kn, int SV,
-                           float *vs, pf_rows *nx)
+                           float *vs, const kv_next *nx)
 {
     size_t nv = (dv + VL - 1) / VL, f = 0;
     for (; f + LIN_F <= nv; f += LIN_F)
@@ -254,11 +240,12 @@ ALWAYS_INLINE void kv_rows(float *kv, size_t dvp, const float *kh,
                 kn, SV, vs, nx);
 }
 
-/* The first KV tile of a block of 16 rows carries ks and (with sv) vs. */
+/* The first KV tile of a block of 16 rows carries ks, the prefetches
+ * and (with sv) vs. */
 ALWAYS_INLINE void kv_first(float *kv, size_t dvp, const float *kh,
                             const float *v, size_t ldv, size_t dv, size_t jn,
                             int R, float *ks, size_t kn, int sv, float *vs,
-                            pf_rows *nx)
+                            const kv_next *nx)
 {
     if (sv)
         kv_rows(kv, dvp, kh, v, ldv, dv, jn, R, 1, ks, kn, 1, vs, nx);
@@ -294,14 +281,6 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
     const size_t d = jb->d, dv = jb->dv, dvp = jb->dvp, ldk = jb->ldk;
     const size_t ldv = jb->ldv;
     const int early = (k1 - k0 + 15) / 16 <= KH_BLOCKS;
-    /* Tiles per batch (as the loops below make them), for the prefetches. */
-    const size_t nv = (dv + VL - 1) / VL, fg = nv / LIN_F + nv % LIN_F;
-    size_t tiles = 0;
-    for (size_t kb = k0; kb < k1; kb += 16) {
-        const size_t kn = k1 - kb < 16 ? k1 - kb : 16;
-        tiles += (kn >= LIN_R ? kn / LIN_R + kn % LIN_R : kn) * fg;
-    }
-    tiles = tiles ? tiles : 1;
     *zero = SIZE_MAX;
     for (size_t jc = j0; jc < j1; jc += KV_J) {
         const size_t jn = j1 - jc < KV_J ? j1 - jc : KV_J;
@@ -322,10 +301,10 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
                     *zero = jc + t;
         const float *vb = jb->v + jc * ldv;
         const size_t jx = jc + KV_J; /* the next batch, up to m */
-        pf_rows nx = pf_init(
-            jb->k + jx * ldk, ldk, d, jb->v + jx * ldv, ldv, dv,
-            jx < jb->m ? (jb->m - jx < KV_J ? jb->m - jx : KV_J) : 0,
-            jn * tiles);
+        kv_next nx = {jb->k + jx * ldk, jb->v + jx * ldv, ldk, ldv, d, dv,
+                      jx < jb->m ? (jb->m - jx < KV_J ? jb->m - jx : KV_J) : 0};
+        kv_next none = nx;
+        none.np = 0;
         for (size_t kb = k0; kb < k1; kb += 16) {
             const size_t kn = k1 - kb < 16 ? k1 - kb : 16;
             float *kh = khs + (early ? (kb - k0) * KV_J : 0);
@@ -334,21 +313,22 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
             const int sv = do_vs && kb == k0;
             float *kvb = ln->kv + kb * dvp;
             size_t r = 0;
+            const kv_next *pf = kb == k0 ? &nx : &none;
             if (kn >= LIN_R) {
                 kv_first(kvb, dvp, kh, vb, ldv, dv, jn, LIN_R, ln->ks + kb, kn,
-                         sv, ln->vs, &nx);
+                         sv, ln->vs, pf);
                 r = LIN_R;
             } else {
                 kv_first(kvb, dvp, kh, vb, ldv, dv, jn, 1, ln->ks + kb, kn, sv,
-                         ln->vs, &nx);
+                         ln->vs, pf);
                 r = 1;
             }
             for (; r + LIN_R <= kn; r += LIN_R)
                 kv_rows(kvb + r * dvp, dvp, kh + r, vb, ldv, dv, jn, LIN_R, 0,
-                        NULL, 0, 0, NULL, &nx);
+                        NULL, 0, 0, NULL, &none);
             for (; r < kn; r++)
                 kv_rows(kvb + r * dvp, dvp, kh + r, vb, ldv, dv, jn, 1, 0, NULL,
-                        0, 0, NULL, &nx);
+                        0, 0, NULL, &none);
         }
         if (do_vs && k0 == k1) /* no KV rows to ride on: vs_f = seq_j v_jf */
             for (size_t f = 0; f < dv; f += VL) {
@@ -364,8 +344,7 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
  * num = vs + fma chain over k of q^_ik KV_k; B = fl(num * rden); mixing. */
 ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
                             const float *qhT, const float *rden, size_t i0,
-                            size_t t0, size_t f0, int stream, int R, int F,
-                            pf_rows *px)
+                            size_t t0, size_t f0, int stream, int R, int F)
 {
     const size_t dvp = jb->dvp, dv = jb->dv;
     VF acc[LIN_R][LIN_F];
@@ -377,7 +356,6 @@ ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
     const float *kvr = ln->kv + f0;
     const float *qk = qhT + t0;
     for (size_t k = 0; k < jb->d; k++, kvr += dvp, qk += LIN_GV) {
-        pf_step(px);
         VF vv[LIN_F];
 #pragma GCC unroll 8
         for (int f = 0; f < F; f++)
@@ -419,13 +397,13 @@ ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
 
 ALWAYS_INLINE void num_rows(const opk_attn_job *jb, const opk_attn_linear *ln,
                             const float *qhT, const float *rden, size_t i0,
-                            size_t t0, int stream, int R, pf_rows *px)
+                            size_t t0, int stream, int R)
 {
     size_t nv = (jb->dv + VL - 1) / VL, f = 0;
     for (; f + LIN_F <= nv; f += LIN_F)
-        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, LIN_F, px);
+        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, LIN_F);
     for (; f < nv; f++)
-        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, 1, px);
+        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, 1);
 }
 
 /* Query rows [r0, r1) in blocks of LIN_GV: the block transposed once (its
@@ -472,18 +450,19 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
         for (int g = 0; g < LIN_G; g++)
             if ((size_t)g < ng)
                 v_store(rden + (size_t)g * VL, v_div(one, v_add(fm, den[g])));
-        /* Rows of Q and H two blocks ahead (maybe of another chunk). */
-        const size_t ix = i0 + 2 * LIN_GV, nv = (jb->dv + VL - 1) / VL;
-        const size_t tiles = (nr / LIN_R + nr % LIN_R) * (nv / LIN_F + nv % LIN_F);
-        pf_rows px = pf_init(jb->q + ix * jb->ldq, jb->ldq, d,
-                             jb->h + ix * jb->ldh, jb->ldh, jb->dv,
-                             ix < jb->n ? (jb->n - ix < LIN_GV ? jb->n - ix : LIN_GV) : 0,
-                             tiles * d);
+        /* Rows of Q and H two blocks ahead (maybe of another chunk), LIN_R
+         * of each per tile. */
+        const size_t ix = i0 + 2 * LIN_GV, nx = ix < jb->n ? jb->n - ix : 0;
         size_t t = 0;
-        for (; t + LIN_R <= nr; t += LIN_R)
-            num_rows(jb, ln, qhT, rden, i0, t, stream, LIN_R, &px);
+        for (; t + LIN_R <= nr; t += LIN_R) {
+            for (size_t u = t; u < t + LIN_R && u < nx; u++) {
+                prefetch_row(jb->q + (ix + u) * jb->ldq, d);
+                prefetch_row(jb->h + (ix + u) * jb->ldh, jb->dv);
+            }
+            num_rows(jb, ln, qhT, rden, i0, t, stream, LIN_R);
+        }
         for (; t < nr; t++)
-            num_rows(jb, ln, qhT, rden, i0, t, stream, 1, &px);
+            num_rows(jb, ln, qhT, rden, i0, t, stream, 1);
     }
     if (stream)
         v_sfence(); /* streaming stores visible before the threads join */
