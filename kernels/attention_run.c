@@ -366,8 +366,11 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
             ME_ALL(me, all);
             (void)all;
             size_t a, b;
+            /* Last rows first: the end of Q and of V (= H by default) is
+             * what the first region read last, maybe still in cache. */
             while (take(&q_rows, n, 1024, &a, &b))
-                ops->attn_linear_rows(jb, &ln, a, b, thr + (size_t)me * per);
+                ops->attn_linear_rows(jb, &ln, n - b, n - a,
+                                      thr + (size_t)me * per);
         }
     }
     opk_free(buf);

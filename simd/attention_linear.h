@@ -3,6 +3,7 @@
  * attention_fused.h and:
  *   v_Sq                 SPEC 1's Sq
  *   v_any_nonzero(v)     1 if a lane of v is not +-0 (NaN included)
+ *   v_any_zero(v)        1 if a lane of v is +-0
  *   v_prefetch_l2(p)     a prefetch hint to L2 (never faults)
  *   tile_T(x, ld, nr, nc, T, ts)  rows 0..nr-1 (nr <= VL) and columns
  *                        0..nc-1 (nc <= VL) of x transposed: T[k * ts + r];
@@ -33,9 +34,10 @@
  * T[k * LIN_GV + r] (rows from nr on +0 up to a multiple of VL). keep: all
  * columns stay (T holds cols * LIN_GV floats), else T holds one chunk of
  * VL columns. With dots: r[t] = dot(x_t, x_t), or fl(1 / Sq(dot)) with inv,
- * for t < nr (nothing else written). */
-ALWAYS_INLINE void block_T(const float *x, size_t ld, size_t cols, size_t nr,
-                           int keep, float *T, int dots, int inv, float *r)
+ * for t < nr (nothing else written). Returns 0 if no dot is +0 (1: maybe,
+ * the padding rows count). */
+ALWAYS_INLINE int block_T(const float *x, size_t ld, size_t cols, size_t nr,
+                          int keep, float *T, int dots, int inv, float *r)
 {
     const size_t ng = (nr + VL - 1) / VL;
     VF acc[LIN_G];
@@ -63,19 +65,22 @@ ALWAYS_INLINE void block_T(const float *x, size_t ld, size_t cols, size_t nr,
             }
     }
     if (!dots)
-        return;
+        return 0;
     const VF one = v_set1(1.0f);
+    int zero = 0;
 #pragma GCC unroll 8
     for (int g = 0; g < LIN_G; g++) {
         const size_t rg = (size_t)g * VL;
         if (rg >= nr)
             break;
+        zero |= v_any_zero(acc[g]);
         VF a = inv ? v_div(one, v_Sq(acc[g])) : acc[g];
         if (nr - rg >= VL)
             v_store(r + rg, a);
         else
             v_store_n(r + rg, a, nr - rg);
     }
+    return zero;
 }
 
 /* r_i = dot(x_i, x_i), or fl(1 / Sq(dot)) with inv, for rows [r0, r1). */
@@ -288,17 +293,17 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
         const float *kc = jb->k + jc * ldk;
         for (size_t b = 0; b < jn; b += LIN_GV) {
             const size_t b1 = jn - b < LIN_GV ? jn : b + LIN_GV;
-            if (!ln->rk) /* these keys' row scales, computed here */
-                block_T(kc + b * ldk, ldk, d, b1 - b, 0, T, 1, 1, rkb + b);
+            /* These keys' row scales, computed here; a zero row: +inf. */
+            if (!ln->rk &&
+                block_T(kc + b * ldk, ldk, d, b1 - b, 0, T, 1, 1, rkb + b))
+                for (size_t t = b; t < b1 && *zero == SIZE_MAX; t++)
+                    if (rkb[t] == INFINITY)
+                        *zero = jc + t;
             if (early)
                 for (size_t kb = k0; kb < k1; kb += 16)
                     build_kh(khs + (kb - k0) * KV_J, kc + kb, ldk, rk, b, b1,
                              k1 - kb < 16 ? k1 - kb : 16);
         }
-        if (!ln->rk)
-            for (size_t t = 0; t < jn && *zero == SIZE_MAX; t++)
-                if (rkb[t] == INFINITY)
-                    *zero = jc + t;
         const float *vb = jb->v + jc * ldv;
         const size_t jx = jc + KV_J; /* the next batch, up to m */
         kv_next nx = {jb->k + jx * ldk, jb->v + jx * ldv, ldk, ldv, d, dv,

@@ -29,5 +29,7 @@ typedef float32x4_t VF;
 /* 1 if some lane is not +-0 (NaN counts as not zero) */
 #define v_any_nonzero(a) \
     (vmaxvq_u32(vmvnq_u32(vceqq_f32((a), vdupq_n_f32(0.0f)))) != 0)
+/* 1 if some lane is +-0 */
+#define v_any_zero(a) (vmaxvq_u32(vceqq_f32((a), vdupq_n_f32(0.0f))) != 0)
 
 #endif
