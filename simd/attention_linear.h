@@ -124,7 +124,10 @@ size_t ATTN_NAME(opk_attn_zero_row)(const float *x, size_t ld, size_t cols,
  * a batch ahead is more than L1 holds. */
 ALWAYS_INLINE void prefetch_row(const float *p, size_t cols)
 {
-    for (size_t c = 0; c < cols; c += 16)
+    v_prefetch_l2(p);
+    if (cols > 16)
+        v_prefetch_l2(p + 16);
+    for (size_t c = 32; c < cols; c += 16)
         v_prefetch_l2(p + c);
 }
 
