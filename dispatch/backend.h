@@ -87,16 +87,17 @@ void opk_attn_pack_blocks(const opk_attn_job *j, size_t b0, size_t b1,
 #define OPK_ATTN_SCRATCH(dvp) \
     ((size_t)OPK_ATTN_TILE * ((dvp) + 2 * OPK_ATTN_BLOCK + 16))
 
-/* Scratch floats per thread for attn_linear_rows: a transposed tile of 16
- * query rows and their denominators. */
-#define OPK_ATTN_LINEAR_SCRATCH(d, dvp) (16 * ((d) + 16) + (dvp) + 64)
+/* Scratch floats per thread for attn_linear_rows: a transposed block of up
+ * to 64 query rows, their scales and denominators. */
+#define OPK_ATTN_LINEAR_SCRATCH(d, dvp) (64 * ((d) + 16) + (dvp) + 64)
 
 /* Linear mode (SPEC 3.4): the key-side sums, reduced over all keys in one
  * fixed order. kv: d x dvp (KV_kf), ks: d, vs: dvp. */
 typedef struct opk_attn_linear {
     const float *rk; /* m scales of K (global norm), or NULL: the KV kernel
                       * computes the row scales fl(1 / Sq(dot)) itself */
-    const float *rq; /* n scales of Q */
+    const float *rq; /* n scales of Q (global norm), or NULL: the rows
+                      * kernel computes the row scales itself */
     float *kv, *ks, *vs;
 } opk_attn_linear;
 /* One Sinkhorn solve (SPEC 3.2), already validated. The generic layer owns
@@ -204,6 +205,10 @@ typedef struct opk_ops {
      * writes O (j->o) only on success. */
     opk_status (*attention_call)(opk_ctx *ctx, const opk_attn_job *j,
                                  int sinkhorn_iters, int linear_global_norm);
+    /* Linear mode: the first row in [r0, r1) of X (cols wide, row stride
+     * ld) whose dot(x_i, x_i) is +0, else SIZE_MAX. */
+    size_t (*attn_zero_row)(const float *x, size_t ld, size_t cols, size_t r0,
+                            size_t r1);
 } opk_ops;
 
 extern const opk_ops opk_ops_scalar;

@@ -192,7 +192,8 @@ int opk_backend_implements(opk_backend b, opk_kernel k)
             return o->cheb_call || o->cheb_rows;
         return o->attn_fused_rows && o->attn_row_dots && o->attn_linear_kv &&
                o->attn_linear_rows && o->attn_scores && o->attn_pv_rows &&
-               o->sinkhorn_rows && o->sinkhorn_cols && o->cheb_rows;
+               o->sinkhorn_rows && o->sinkhorn_cols && o->cheb_rows &&
+               o->attn_zero_row;
     default:
         return 0;
     }

@@ -144,6 +144,20 @@ void opk_attn_row_dots_scalar(const float *x, size_t ld, size_t cols,
     }
 }
 
+size_t opk_attn_zero_row_scalar(const float *x, size_t ld, size_t cols,
+                                 size_t r0, size_t r1)
+{
+    for (size_t i = r0; i < r1; i++) {
+        const float *xi = x + i * ld;
+        float acc = 0.0f;
+        for (size_t t = 0; t < cols; t++)
+            acc = fmaf(xi[t], xi[t], acc);
+        if (acc == 0.0f)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
 void opk_attn_linear_kv_scalar(const opk_attn_job *jb,
                                const opk_attn_linear *ln, size_t k0, size_t k1,
                                size_t j0, size_t j1, int do_vs, size_t *zero)
@@ -188,7 +202,15 @@ void opk_attn_linear_rows_scalar(const opk_attn_job *jb,
         const float *h = jb->h + i * jb->ldh;
         const float *g = jb->g ? jb->g + i * jb->ldg : NULL;
         float *out = jb->o + i * jb->ldo;
-        const float rq = ln->rq[i];
+        float rq;
+        if (ln->rq) {
+            rq = ln->rq[i];
+        } else {
+            float qq = 0.0f;
+            for (size_t t = 0; t < d; t++)
+                qq = fmaf(q[t], q[t], qq);
+            rq = 1.0f / opk_Sq(qq); /* as opk_attn_row_dots_scalar */
+        }
         float dot = 0.0f;
         for (size_t t = 0; t < d; t++)
             dot = fmaf(q[t] * rq, ln->ks[t], dot);

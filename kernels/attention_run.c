@@ -217,14 +217,6 @@ opk_status opk_attn_run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
 
 /* The first row with r = +inf (a zero norm: 1 / Sq(0)) in [a, b), or
  * SIZE_MAX. */
-static size_t first_zero(const float *r, size_t a, size_t b)
-{
-    for (size_t i = a; i < b; i++)
-        if (r[i] == INFINITY)
-            return i;
-    return SIZE_MAX;
-}
-
 /* Global norm: every r_i = fl(1 / Sq(seq_i(dots))). Returns 0 if the
  * sum is zero. */
 static int global_scale(float *r, size_t rows)
@@ -240,14 +232,36 @@ static int global_scale(float *r, size_t rows)
     return 1;
 }
 
+/* Keys per piece of the linear mode's first region: between two pieces a
+ * thread checks a piece of Q, so the KV fmas and the Q stream overlap. */
+#define LIN_KEYS 8192
+/* Pieces a thread may run ahead of the slowest (2 MiB of K and V each). */
+#define LIN_LAG 2
+
+/* The fewest pieces of keys done by a thread of the team (SIZE_MAX: a
+ * thread without KV rows, or not started). */
+static size_t slowest(const size_t *done, int all)
+{
+    size_t s = SIZE_MAX;
+    for (int t = 0; t < all; t++) {
+        size_t x;
+#pragma omp atomic read
+        x = done[t];
+        s = x < s ? x : s;
+    }
+    return s;
+}
+
 /* Linear mode in two parallel regions (each a single join: on a busy
  * machine every barrier can cost a time slice):
- *   1. the scales of Q (rows split), and KV, ks, vs (rows of KV split; each
- *      thread walks all keys in order, computing the row scales of K as it
- *      goes); with the global norm, the dots of Q and K and their sums come
- *      first;
- *   2. the query rows (split), which write O.
- * Every zero-norm check is done before O is written. */
+ *   1. KV, ks, vs (rows of KV split; each thread walks all keys in order,
+ *      computing the row scales of K as it goes), and between pieces of
+ *      keys the check for zero rows of Q (pieces taken from a shared
+ *      queue); with the global norm, the dots of Q and K and their sums
+ *      come first;
+ *   2. the query rows (split), which compute their row scales and write O.
+ * Every zero-norm check is done before O is written, and each of Q, K, V
+ * and H is read once per region. */
 opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
 {
     const opk_ops *ops = ctx->ops;
@@ -257,32 +271,38 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
     const size_t d16 = (d + 15) & ~(size_t)15;
     size_t per = (OPK_ATTN_LINEAR_SCRATCH(d, dvp) + 15) & ~(size_t)15;
     size_t sums = d * dvp + d16 + dvp;
-    size_t total = sums + n16 + (global ? m16 : 0) + (size_t)nt * per;
+    size_t scales = global ? n16 + m16 : 0;
+    size_t total = sums + scales + (size_t)nt * per;
     float *buf = opk_alloc(total * sizeof(float));
     if (!buf)
         return nomem(ctx, "the linear-mode sums", total);
     memset(buf, 0, sums * sizeof(float));
-    float *kv = buf, *ks = kv + d * dvp, *vs = ks + d16, *rq = vs + dvp;
-    float *rk = global ? rq + n16 : NULL; /* all 64-byte aligned */
-    float *thr = rq + n16 + (global ? m16 : 0);
+    float *kv = buf, *ks = kv + d * dvp, *vs = ks + d16;
+    float *rq = global ? vs + dvp : NULL; /* all 64-byte aligned */
+    float *rk = global ? rq + n16 : NULL;
+    float *thr = vs + dvp + scales;
     opk_attn_linear ln = {rk, rq, kv, ks, vs};
     size_t zq[64], zk[64]; /* first zero row seen by each thread */
     int used = 1, nz = nt < 64 ? nt : 64, gq = 1, gk = 1;
     size_t q_dots = 0, q_rows = 0; /* work queues */
+    size_t done[64]; /* pieces of keys done, per thread with KV rows */
     for (int t = 0; t < 64; t++)
-        zq[t] = zk[t] = SIZE_MAX;
+        zq[t] = zk[t] = done[t] = SIZE_MAX;
 #pragma omp parallel num_threads(nz) if (nz > 1)
     {
         ME_ALL(me, all);
-        size_t a, b;
+        size_t a, b, ka, kb;
         if (me == 0)
             used = all;
-        while (take(&q_dots, n, 4096, &a, &b)) {
-            ops->attn_row_dots(jb->q, jb->ldq, d, a, b, !global, rq);
-            size_t z = global ? SIZE_MAX : first_zero(rq, a, b);
-            zq[me] = z < zq[me] ? z : zq[me];
+        share(d, me, all, &ka, &kb);
+        const int do_vs = ka == 0 && kb > 0; /* the owner of KV row 0 */
+        if (ka < kb) {
+#pragma omp atomic write
+            done[me] = 0;
         }
         if (global) {
+            while (take(&q_dots, n, 4096, &a, &b))
+                ops->attn_row_dots(jb->q, jb->ldq, d, a, b, 0, rq);
             share(m, me, all, &a, &b);
             if (a < b)
                 ops->attn_row_dots(jb->k, jb->ldk, d, a, b, 0, rk);
@@ -292,10 +312,37 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
                 gq = global_scale(rq, n);
                 gk = global_scale(rk, m);
             }
+            if (ka < kb && gq && gk)
+                ops->attn_linear_kv(jb, &ln, ka, kb, 0, m, do_vs, &zk[me]);
+        } else {
+            /* Q pieces: about one per thread and piece of keys. */
+            size_t pieces = (m + LIN_KEYS - 1) / LIN_KEYS * (size_t)all;
+            size_t qp = (n + pieces - 1) / pieces;
+            qp = qp < 256 ? 256 : qp;
+            for (size_t j0 = 0, p = 0; j0 < m && ka < kb; j0 += LIN_KEYS, p++) {
+                size_t j1 = m - j0 < LIN_KEYS ? m : j0 + LIN_KEYS, z;
+                /* Every thread reads all of K and V: one far ahead of the
+                 * others would read them from memory again, so it checks
+                 * Q instead until they catch up (while Q lasts). */
+                while (p > slowest(done, all) + LIN_LAG &&
+                       take(&q_dots, n, qp, &a, &b)) {
+                    z = ops->attn_zero_row(jb->q, jb->ldq, d, a, b);
+                    zq[me] = z < zq[me] ? z : zq[me];
+                }
+                ops->attn_linear_kv(jb, &ln, ka, kb, j0, j1, do_vs, &z);
+                zk[me] = z < zk[me] ? z : zk[me];
+#pragma omp atomic write
+                done[me] = p + 1;
+                if (take(&q_dots, n, qp, &a, &b)) {
+                    z = ops->attn_zero_row(jb->q, jb->ldq, d, a, b);
+                    zq[me] = z < zq[me] ? z : zq[me];
+                }
+            }
+            while (take(&q_dots, n, qp, &a, &b)) {
+                size_t z = ops->attn_zero_row(jb->q, jb->ldq, d, a, b);
+                zq[me] = z < zq[me] ? z : zq[me];
+            }
         }
-        share(d, me, all, &a, &b);
-        if ((a < b || me == 0) && gq && gk)
-            ops->attn_linear_kv(jb, &ln, a, b, 0, m, me == 0, &zk[me]);
     }
     size_t bad_q = SIZE_MAX, bad_k = SIZE_MAX;
     for (int t = 0; t < used; t++) {
@@ -319,8 +366,11 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
             ME_ALL(me, all);
             (void)all;
             size_t a, b;
+            /* Last rows first: the end of Q and of V (= H by default) is
+             * what the first region read last, maybe still in cache. */
             while (take(&q_rows, n, 1024, &a, &b))
-                ops->attn_linear_rows(jb, &ln, a, b, thr + (size_t)me * per);
+                ops->attn_linear_rows(jb, &ln, n - b, n - a,
+                                      thr + (size_t)me * per);
         }
     }
     opk_free(buf);

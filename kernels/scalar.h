@@ -29,6 +29,8 @@ void opk_attn_pv_rows_scalar(const opk_attn_job *j, const float *p,
 void opk_attn_linear_rows_scalar(const opk_attn_job *j,
                                  const opk_attn_linear *l, size_t r0,
                                  size_t r1, float *scratch);
+size_t opk_attn_zero_row_scalar(const float *x, size_t ld, size_t cols,
+                                 size_t r0, size_t r1);
 void opk_cheb_rows_scalar(const opk_cheb_job *j, const opk_cheb_step *s,
                           size_t r0, size_t r1);
 

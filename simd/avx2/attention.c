@@ -18,22 +18,32 @@
 
 /* ---- linear mode ---- */
 
-/* 8 x nc (nc <= 8) transposed: T[k * 8 + r] = x[r * ld + k]; rows from nr
- * on are +0. Pairs of rows interleaved, then pairs of pairs, then the
- * 128-bit halves. */
-static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
-                          float *T)
+/* 8 x nc (nc <= 8) transposed: T[k * ts + r] = x[r * ld + k]; rows from
+ * nr on are +0, nothing past them is read. Pairs of rows interleaved, then
+ * pairs of pairs, then the 128-bit halves; constant indices throughout. */
+static inline __attribute__((always_inline)) void
+tile_T(const float *x, size_t ld, size_t nr, size_t nc, float *T, size_t ts)
 {
     __m256 r[8], t[8];
-    const __m256i mk = v8_mask_n(nc);
-    for (size_t i = 0; i < 8; i++)
-        r[i] = i < nr ? _mm256_maskload_ps(x + i * ld, mk) : _mm256_setzero_ps();
+    if (nr == 8 && nc == 8) {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            r[i] = _mm256_loadu_ps(x + (size_t)i * ld);
+    } else {
+        const __m256i mk = v8_mask_n(nc);
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            r[i] = (size_t)i < nr ? _mm256_maskload_ps(x + (size_t)i * ld, mk)
+                                  : _mm256_setzero_ps();
+    }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
 #define PD(v) _mm256_castps_pd(v)
 #define PS(v) _mm256_castpd_ps(v)
+#pragma GCC unroll 2
     for (int i = 0; i < 2; i++) { /* r[4i + c], lane L: column 4L + c */
         r[4 * i + 0] = PS(_mm256_unpacklo_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
         r[4 * i + 1] = PS(_mm256_unpackhi_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
@@ -42,12 +52,15 @@ static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
     }
 #undef PD
 #undef PS
+#pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
         t[c] = _mm256_permute2f128_ps(r[c], r[4 + c], 0x20);
         t[4 + c] = _mm256_permute2f128_ps(r[c], r[4 + c], 0x31);
     }
-    for (size_t k = 0; k < nc; k++)
-        _mm256_storeu_ps(T + k * 8, t[k]);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++)
+        if ((size_t)k < nc)
+            _mm256_storeu_ps(T + (size_t)k * ts, t[k]);
 }
 
 /* 4 rows (of KV or queries) x 2 vectors of features in registers. */

@@ -32,4 +32,7 @@ void opk_sinkhorn_rows_avx2(const opk_sinkhorn_job *j, size_t r0, size_t r1,
 void opk_sinkhorn_cols_avx2(const opk_sinkhorn_job *j, size_t c0, size_t c1,
                             float *scratch);
 
+size_t opk_attn_zero_row_avx2(const float *x, size_t ld, size_t cols,
+                              size_t r0, size_t r1);
+
 #endif

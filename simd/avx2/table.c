@@ -16,4 +16,5 @@ const opk_ops opk_ops_avx2 = {
     .cheb_rows = opk_cheb_rows_avx2,
     .sinkhorn_rows = opk_sinkhorn_rows_avx2,
     .sinkhorn_cols = opk_sinkhorn_cols_avx2,
+    .attn_zero_row = opk_attn_zero_row_avx2,
 };

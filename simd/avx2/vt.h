@@ -46,6 +46,12 @@ typedef __m256 VM; /* all bits set in selected lanes */
 #define v_cmp_eq_oq(a, b) _mm256_cmp_ps((a), (b), _CMP_EQ_OQ)
 #define v_cmp_nlt_uq(a, b) _mm256_cmp_ps((a), (b), _CMP_NLT_UQ)
 #define v_isnan(a) _mm256_cmp_ps((a), (a), _CMP_UNORD_Q)
+/* 1 if some lane is not +-0 (NaN counts as not zero) */
+#define v_any_nonzero(a) \
+    (_mm256_movemask_ps(_mm256_cmp_ps((a), _mm256_setzero_ps(), _CMP_NEQ_UQ)) != 0)
+/* 1 if some lane is +-0 */
+#define v_any_zero(a) \
+    (_mm256_movemask_ps(_mm256_cmp_ps((a), _mm256_setzero_ps(), _CMP_EQ_OQ)) != 0)
 
 /* a, with its first n (< 8) lanes taken from b. */
 static inline __attribute__((always_inline)) VF v_keep_n(VF a, VF b, size_t n)

@@ -16,23 +16,33 @@
 
 /* ---- linear mode ---- */
 
-/* 16 x nc (nc <= 16) transposed: T[k * 16 + r] = x[r * ld + k]; rows from
- * nr on are +0. Pairs of rows interleaved, then pairs of pairs, then the
- * 4 x 4 blocks of 128-bit lanes. */
-static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
-                          float *T)
+/* 16 x nc (nc <= 16) transposed: T[k * ts + r] = x[r * ld + k]; rows from
+ * nr on are +0, nothing past them is read. Pairs of rows interleaved, then
+ * pairs of pairs, then the 4 x 4 blocks of 128-bit lanes. Every index is a
+ * constant (the loops unrolled), so the tile stays in registers. */
+static inline __attribute__((always_inline)) void
+tile_T(const float *x, size_t ld, size_t nr, size_t nc, float *T, size_t ts)
 {
     __m512 r[16], t[16];
-    const __mmask16 mk = v16_mask_n(nc);
-    for (size_t i = 0; i < 16; i++)
-        r[i] = i < nr ? _mm512_maskz_loadu_ps(mk, x + i * ld)
-                      : _mm512_setzero_ps();
+    if (nr == 16 && nc == 16) {
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++)
+            r[i] = _mm512_loadu_ps(x + (size_t)i * ld);
+    } else {
+        const __mmask16 mk = v16_mask_n(nc);
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++)
+            r[i] = (size_t)i < nr ? _mm512_maskz_loadu_ps(mk, x + (size_t)i * ld)
+                                  : _mm512_setzero_ps();
+    }
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
         t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
 #define PD(v) _mm512_castps_pd(v)
 #define PS(v) _mm512_castpd_ps(v)
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) { /* r[4i + c], lane L: column 4L + c */
         r[4 * i + 0] = PS(_mm512_unpacklo_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
         r[4 * i + 1] = PS(_mm512_unpackhi_pd(PD(t[4 * i]), PD(t[4 * i + 2])));
@@ -41,6 +51,7 @@ static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
     }
 #undef PD
 #undef PS
+#pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
         __m512 a = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44);
         __m512 b = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
@@ -51,8 +62,10 @@ static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
         t[8 + c] = _mm512_shuffle_f32x4(e, f, 0x88);
         t[12 + c] = _mm512_shuffle_f32x4(e, f, 0xDD);
     }
-    for (size_t k = 0; k < nc; k++)
-        _mm512_storeu_ps(T + k * 16, t[k]);
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; k++)
+        if ((size_t)k < nc)
+            _mm512_storeu_ps(T + (size_t)k * ts, t[k]);
 }
 
 /* 8 rows (of KV or queries) x 2 vectors of features in registers. */

@@ -46,6 +46,12 @@ typedef __mmask16 VM;
 #define v_cmp_eq_oq(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_EQ_OQ)
 #define v_cmp_nlt_uq(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_NLT_UQ)
 #define v_isnan(a) _mm512_cmp_ps_mask((a), (a), _CMP_UNORD_Q)
+/* 1 if some lane is not +-0 (NaN counts as not zero) */
+#define v_any_nonzero(a) \
+    (_mm512_cmp_ps_mask((a), _mm512_setzero_ps(), _CMP_NEQ_UQ) != 0)
+/* 1 if some lane is +-0 */
+#define v_any_zero(a) \
+    (_mm512_cmp_ps_mask((a), _mm512_setzero_ps(), _CMP_EQ_OQ) != 0)
 
 /* a, with its first n (< 16) lanes taken from b. */
 static inline __attribute__((always_inline)) VF v_keep_n(VF a, VF b, size_t n)

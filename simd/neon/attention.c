@@ -37,14 +37,14 @@ static inline float block_lane16(const float *e, size_t n)
 
 /* ---- linear mode ---- */
 
-/* nr x nc (<= 4 each) transposed: T[k * 4 + r] = x[r * ld + k]; rows from
+/* nr x nc (<= 4 each) transposed: T[k * ts + r] = x[r * ld + k]; rows from
  * nr on are +0; nothing else is read. Data movement only. */
 static inline void tile_T(const float *x, size_t ld, size_t nr, size_t nc,
-                          float *T)
+                          float *T, size_t ts)
 {
     for (size_t k = 0; k < nc; k++)
         for (size_t r = 0; r < 4; r++)
-            T[k * 4 + r] = r < nr ? x[r * ld + k] : 0.0f;
+            T[k * ts + r] = r < nr ? x[r * ld + k] : 0.0f;
 }
 
 #define LIN_R 4

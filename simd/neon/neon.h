@@ -33,4 +33,7 @@ void opk_attn_linear_rows_neon(const opk_attn_job *j, const opk_attn_linear *l,
 void opk_attn_pv_rows_neon(const opk_attn_job *j, const float *p, size_t ldp,
                            size_t r0, size_t r1, float *scratch);
 
+size_t opk_attn_zero_row_neon(const float *x, size_t ld, size_t cols,
+                              size_t r0, size_t r1);
+
 #endif

@@ -16,4 +16,5 @@ const opk_ops opk_ops_neon = {
     .attn_linear_rows = opk_attn_linear_rows_neon,
     .attn_scores = opk_attn_scores_neon,
     .attn_pv_rows = opk_attn_pv_rows_neon,
+    .attn_zero_row = opk_attn_zero_row_neon,
 };

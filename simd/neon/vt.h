@@ -24,5 +24,12 @@ typedef float32x4_t VF;
 /* No streaming stores here: a plain store, and no fence after them. */
 #define v_stream vst1q_f32
 #define v_sfence() ((void)0)
+#define v_prefetch_l1(p) __builtin_prefetch((p), 0, 3)
+#define v_prefetch_l2(p) __builtin_prefetch((p), 0, 2)
+/* 1 if some lane is not +-0 (NaN counts as not zero) */
+#define v_any_nonzero(a) \
+    (vmaxvq_u32(vmvnq_u32(vceqq_f32((a), vdupq_n_f32(0.0f)))) != 0)
+/* 1 if some lane is +-0 */
+#define v_any_zero(a) (vmaxvq_u32(vceqq_f32((a), vdupq_n_f32(0.0f))) != 0)
 
 #endif

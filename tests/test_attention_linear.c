@@ -1,0 +1,156 @@
+/* Linear-mode attention (SPEC 3.4): the zero-norm errors, on every usable
+ * backend and several thread counts.
+ * - a row is zero exactly when SPEC's dot(x, x) is +0: entries up to 2^-75
+ *   in magnitude square to +0 (2^-150 rounds to even), so such a row is an
+ *   error, and one entry just above 2^-75 makes it valid (with bits equal
+ *   to the scalar reference);
+ * - in a problem of several pieces of keys and of query rows, the first
+ *   zero row is named (of Q before K), whichever thread finds it;
+ * - O is untouched on every error. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends.h"
+#include "check.h"
+#include "opk.h"
+
+static opk_backend backends[OPK_BACKEND_COUNT];
+static int nbackends;
+static const int threads[] = {1, 2, 3, 7};
+
+typedef struct prob {
+    size_t n, m, d, dv;
+    float *q, *k, *v, *h, *o;
+} prob;
+
+static void prob_init(prob *p, size_t n, size_t m, size_t d, size_t dv,
+                      uint64_t seed)
+{
+    p->n = n, p->m = m, p->d = d, p->dv = dv;
+    p->q = malloc(n * d * 4), p->k = malloc(m * d * 4);
+    p->v = malloc(m * dv * 4), p->o = malloc(n * dv * 4);
+    p->h = malloc(n * dv * 4);
+    opk_fill(seed, -1.0f, 2.0f, (opk_mat){p->q, n, d, d});
+    opk_fill(seed + 1, -1.0f, 2.0f, (opk_mat){p->k, m, d, d});
+    opk_fill(seed + 2, -1.5f, 1.0f, (opk_mat){p->v, m, dv, dv});
+    opk_fill(seed + 3, -1.0f, 1.0f, (opk_mat){p->h, n, dv, dv});
+}
+
+static void prob_free(prob *p)
+{
+    free(p->q), free(p->k), free(p->v), free(p->h), free(p->o);
+}
+
+/* Runs every backend and thread count; with want (a row name such as
+ * "row 5 of Q"), expects that error and O untouched, else success with
+ * the scalar reference's bits. */
+static void expect(const prob *p, const char *want, const char *what)
+{
+    size_t no = p->n * p->dv;
+    float *ref = malloc(no * 4), *mark = malloc(no * 4);
+    for (size_t i = 0; i < no; i++)
+        mark[i] = -7.0f;
+    for (int bi = 0; bi < nbackends; bi++)
+        for (int t = 0; t < 4; t++) {
+            memcpy(p->o, mark, no * 4);
+            opk_ctx *ctx = test_ctx(backends[bi], threads[t]);
+            opk_attention_opts op = opk_attention_opts_default();
+            op.norm = OPK_NORM_LINEAR;
+            op.tau = 0.6f;
+            opk_cmat V = {p->v, p->m, p->dv, p->dv};
+            opk_cmat H = {p->h, p->n, p->dv, p->dv};
+            opk_status st = opk_attention(
+                ctx, (opk_cmat){p->q, p->n, p->d, p->d},
+                (opk_cmat){p->k, p->m, p->d, p->d}, V,
+                p->n == p->m ? NULL : &H, &op,
+                (opk_mat){p->o, p->n, p->dv, p->dv});
+            const char *be = opk_backend_name(backends[bi]);
+            if (want) {
+                CHECK(st == OPK_ERR_INVALID_ARG, "%s %s, %d threads: got %s",
+                      what, be, threads[t], opk_status_str(st));
+                const char *msg = opk_ctx_last_error(ctx);
+                CHECK(strstr(msg, want) != NULL,
+                      "%s %s, %d threads: message '%s' does not name '%s'",
+                      what, be, threads[t], msg, want);
+                CHECK(!memcmp(p->o, mark, no * 4),
+                      "%s %s, %d threads: output was written", what, be,
+                      threads[t]);
+            } else {
+                CHECK_ST(st, OPK_OK);
+                if (bi == 0 && t == 0)
+                    memcpy(ref, p->o, no * 4);
+                else
+                    CHECK(!memcmp(p->o, ref, no * 4),
+                          "%s %s, %d threads: bits differ from scalar", what,
+                          be, threads[t]);
+            }
+            opk_ctx_destroy(ctx);
+        }
+    free(ref), free(mark);
+}
+
+/* Row r of x (d wide) made of entries of magnitude <= 2^-75 (and zeros),
+ * or with one entry just above when above. */
+static void tiny_row(float *x, size_t d, size_t r, int above)
+{
+    const float t = ldexpf(1.0f, -75);
+    for (size_t c = 0; c < d; c++)
+        x[r * d + c] = c % 3 == 0 ? t : c % 3 == 1 ? -t : 0.0f;
+    if (above)
+        x[r * d + d / 2] = nextafterf(t, 1.0f);
+}
+
+static void test_underflow(void)
+{
+    static const size_t ds[] = {1, 5, 16, 33};
+    for (int i = 0; i < 4; i++) {
+        size_t d = ds[i];
+        prob p;
+        prob_init(&p, 41, 37, d, 9, 100 + (uint64_t)i);
+        char what[64];
+        snprintf(what, sizeof what, "d %zu: tiny Q row", d);
+        tiny_row(p.q, d, 17, 0);
+        expect(&p, "row 17 of Q", what);
+        tiny_row(p.q, d, 17, 1);
+        snprintf(what, sizeof what, "d %zu: Q row just above", d);
+        expect(&p, NULL, what);
+        tiny_row(p.k, d, 36, 0);
+        snprintf(what, sizeof what, "d %zu: tiny K row", d);
+        expect(&p, "row 36 of K", what);
+        tiny_row(p.k, d, 36, 1);
+        snprintf(what, sizeof what, "d %zu: K row just above", d);
+        expect(&p, NULL, what);
+        prob_free(&p);
+    }
+}
+
+/* Several pieces of keys and of query rows per thread. */
+static void test_first_zero_row(void)
+{
+    prob p;
+    prob_init(&p, 40000, 40000, 20, 7, 7);
+    memset(p.k + 39990 * 20, 0, 20 * 4);
+    expect(&p, "row 39990 of K", "big: zero K row");
+    memset(p.k + 20001 * 20, 0, 20 * 4);
+    expect(&p, "row 20001 of K", "big: two zero K rows");
+    memset(p.q + 31000 * 20, 0, 20 * 4);
+    expect(&p, "row 31000 of Q", "big: zero Q and K rows");
+    memset(p.q + 12345 * 20, 0, 20 * 4);
+    memset(p.q + 39999 * 20, 0, 20 * 4);
+    expect(&p, "row 12345 of Q", "big: three zero Q rows");
+    prob_free(&p);
+}
+
+int main(void)
+{
+    nbackends = test_backends_for(OPK_KERNEL_ATTENTION, backends);
+    printf("test_attention_linear: backends");
+    for (int i = 0; i < nbackends; i++)
+        printf(" %s", opk_backend_name(backends[i]));
+    printf("\n");
+    test_underflow();
+    test_first_zero_row();
+    return check_summary("test_attention_linear");
+}
