@@ -35,6 +35,10 @@ typedef struct bench_kernel {
     /* Bytes moved (BENCH_BANDWIDTH) or flops (BENCH_FMA_PEAK) of one call;
      * state is what setup made (a graph's nnz, say). */
     double (*work)(const bench_shape *s, const void *state);
+    /* Optional, for a BENCH_BANDWIDTH kernel that also does real compute:
+     * its flops per call. The row is then rated against whichever limit
+     * bounds it (the larger of bytes / bandwidth and flops / FMA peak). */
+    double (*flops)(const bench_shape *s, const void *state);
     /* Allocates and fills the operands (opk_fill) into *state; returns 0,
      * or -1 with a message in err. */
     int (*setup)(const bench_shape *s, void **state, char *err, size_t n);

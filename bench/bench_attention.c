@@ -2,8 +2,9 @@
  * "attention": softmax, sigmoid and sinkhorn (3 half-steps) modes, dims
  * n x m x d x dv, rated in GFLOP/s counted as 4 n m d (the issue's
  * convention) against the FMA peak. "attention-linear": the linear mode,
- * memory-bound, rated in GB/s of the bytes that must move: Q, K and V read,
- * H (= V) read, O written. */
+ * rated in GB/s of the bytes that must move (Q, K and V read, H (= V) read,
+ * O written) against whichever limit bounds it: the bandwidth for those
+ * bytes or the FMA peak for its flops (see lin_flops). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,18 @@ static double bytes(const bench_shape *s, const void *state)
     double n = (double)s->dims[0], m = (double)s->dims[1];
     double d = (double)s->dims[2], dv = (double)s->dims[3];
     return 4.0 * (n * d + m * d + m * dv + 2.0 * n * dv);
+}
+
+/* Linear mode's arithmetic, fma = 2 flops: KV and the outputs'
+ * numerators 2 (n + m) d dv, the row norms 2 (n + m) d, the denominators'
+ * dots 2 n d, the key sums ks and vs m (d + dv). */
+static double lin_flops(const bench_shape *s, const void *state)
+{
+    (void)state;
+    double n = (double)s->dims[0], m = (double)s->dims[1];
+    double d = (double)s->dims[2], dv = (double)s->dims[3];
+    return 2.0 * (n + m) * d * dv + 2.0 * (n + m) * d + 2.0 * n * d +
+           m * (d + dv);
 }
 
 static void teardown(void *state)
@@ -117,6 +130,7 @@ const bench_kernel bench_attention_linear = {
     .nquick = 1,
     .limit = BENCH_BANDWIDTH,
     .work = bytes,
+    .flops = lin_flops,
     .setup = setup,
     .run = run,
     .teardown = teardown,

@@ -52,7 +52,8 @@ void bench_report_row(const bench_record *r)
     snprintf(rate, sizeof rate, "%.2f %s", r->rate, unit_of(r->k));
     if (r->limit > 0)
         snprintf(pct, sizeof pct, "%.1f%% %s", r->percent,
-                 r->k->limit == BENCH_BANDWIDTH ? "bw" : "fma");
+                 r->k->limit == BENCH_BANDWIDTH && !r->fma_bound ? "bw"
+                                                                 : "fma");
     else
         snprintf(pct, sizeof pct, "-");
     if (r->dev.valid)
@@ -119,7 +120,9 @@ int bench_report_json(FILE *f, const bench_machine *m,
         bj_number(&j, "rate", r->rate);
         bj_number(&j, "work_per_call", r->work);
         bj_string(&j, "limit",
-                  r->k->limit == BENCH_BANDWIDTH ? "bandwidth" : "fma_peak");
+                  r->k->limit == BENCH_BANDWIDTH && !r->fma_bound
+                      ? "bandwidth"
+                      : "fma_peak");
         bj_number(&j, "limit_value", r->limit);
         bj_number(&j, "percent_of_limit", r->limit > 0 ? r->percent : 0.0);
         if (r->dev.valid) {

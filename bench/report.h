@@ -19,6 +19,7 @@ typedef struct bench_record {
     bench_device_stats dev;      /* OpenCL: copies and kernels apart */
     double work;                 /* bytes or flops of one call */
     double rate, limit, percent; /* limit 0: none known */
+    int fma_bound; /* a BENCH_BANDWIDTH kernel rated against the FMA peak */
 } bench_record;
 
 /* How the run was made (recorded in the JSON file). */

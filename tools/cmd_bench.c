@@ -39,6 +39,8 @@ static const char help[] =
     "cores, or with one thread if that was better, as on a busy machine), or\n"
     "the FMA peak of the backend's ISA for that many threads (fma: the\n"
     "1-thread peak times threads, at most the all-cores peak).\n"
+    "attention-linear moves bytes and does flops: its row is rated against\n"
+    "whichever bounds it (bytes / bandwidth or flops / peak, the longer).\n"
     "OpenCL rows show no percentage: the limits are the host's, and the\n"
     "device (even PoCL's, which has its own threads) is not measured.\n"
     "On the OpenCL backend the last column splits a call's time on the\n"
@@ -394,6 +396,17 @@ int cmd_bench(int argc, char **argv)
                                    : bench_limits_fma(&lim, r->backend,
                                                       r->threads);
                     r->percent = r->limit > 0 ? 100.0 * r->rate / r->limit : 0;
+                    /* Bandwidth kernel with real compute: the binding limit
+                     * is the one whose time for this call is longer. */
+                    double peak = bench_limits_fma(&lim, r->backend, r->threads);
+                    if (r->limit > 0 && k->flops && peak > 0) {
+                        double fl = k->flops(sh, state);
+                        if (fl / peak > r->work / r->limit) {
+                            r->fma_bound = 1;
+                            r->limit = peak;
+                            r->percent = 100.0 * fl / r->st.median_s / 1e9 / peak;
+                        }
+                    }
                     bench_report_row(r);
                     nrec++;
                 }
