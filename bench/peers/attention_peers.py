@@ -2,6 +2,9 @@
 and in PyTorch, and torch's scaled_dot_product_attention where the installed
 PyTorch has it, on n = m, d = dv as `opk bench --kernel attention` (softmax
 mode), rated with the same 4*n*m*d flops. Not part of the test suite.
+NumPy uses the system BLAS: install OpenBLAS (Debian: libopenblas0-pthread)
+for a fair peer; with the reference BLAS it runs at about 4 GFLOP/s here
+instead of 50.
 
 Usage: attention_peers.py [--n 4096] [--d 64] [--threads 2] [--opk build/opk]
 """
