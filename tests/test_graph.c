@@ -487,7 +487,12 @@ static void test_lmax(void)
 {
     opk_ctx *ctx = test_ctx(OPK_BACKEND_SCALAR, 2);
     int total = 0, tight = 0;
+    /* Under QEMU (OPK_TEST_SCALE < 1) the dense reference eigensolver of the
+     * four largest graphs takes minutes: they are left to the native run. */
+    const int reduced = test_scaled(12) < 12;
     for (int g = 0; g < 12; g++) {
+        if (reduced && (g == 4 || g == 5 || g == 8 || g == 9))
+            continue;
         opk_csr A;
         if (g < 6)
             opk_graph_grid((size_t)(3 + 3 * g), (size_t)(4 + 2 * g), (size_t)(5 * g),
@@ -509,13 +514,15 @@ static void test_lmax(void)
                 v[e] = (int32_t)(opk_rand(91, 2 * e + 1) % 30);
             opk_graph_from_edges(40, 45, u, v, &A);
         }
+        double lt = 0.0;
         for (int kind = 0; kind < 3; kind++) {
-            opk_csr L, S;
+            opk_csr L, S = {0, 0, 0, NULL, NULL, NULL};
             CHECK_ST(opk_laplacian(A, (opk_laplacian_kind)kind, &L), OPK_OK);
-            /* The random-walk spectrum is the symmetric one's. */
-            opk_laplacian(A, kind == 2 ? OPK_LAPLACIAN_SYMMETRIC
-                                       : (opk_laplacian_kind)kind, &S);
-            double lt = true_lmax(S);
+            /* The random-walk spectrum is the symmetric one's (kind 1's). */
+            if (kind < 2) {
+                opk_laplacian(A, (opk_laplacian_kind)kind, &S);
+                lt = true_lmax(S);
+            }
             float lm = -1.0f;
             CHECK_ST(opk_lmax(ctx, L, &lm), OPK_OK);
             total++;
