@@ -11,7 +11,8 @@ Usage: attention_peers.py [--n 4096] [--d 64] [--threads 2] [--opk build/opk]
 import argparse
 import os
 import subprocess
-import time
+
+from peertime import median_time
 
 p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 p.add_argument("--n", type=int, default=4096)
@@ -35,16 +36,6 @@ scale = np.float32(1 / np.sqrt(d))
 flops = 4.0 * n * n * d
 
 
-def median_time(fn):
-    fn()
-    ts = []
-    for _ in range(a.reps):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return sorted(ts)[len(ts) // 2]
-
-
 def numpy_attn():
     S = (Q @ K.T) * scale
     S -= S.max(axis=1, keepdims=True)
@@ -58,18 +49,19 @@ def show(name, s):
 
 
 print(f"softmax attention n = m = {n}, d = dv = {d}, {a.threads} threads")
-show("numpy materialized", median_time(numpy_attn))
+show("numpy materialized", median_time(numpy_attn, a.reps))
 try:
     import torch
     torch.set_num_threads(a.threads)
     q, k, v = (torch.from_numpy(x) for x in (Q, K, V))
     with torch.no_grad():
         show(f"torch {torch.__version__} materialized",
-             median_time(lambda: torch.softmax((q @ k.T) * scale, dim=1) @ v))
+             median_time(lambda: torch.softmax((q @ k.T) * scale, dim=1) @ v,
+                         a.reps))
         sdpa = getattr(torch.nn.functional, "scaled_dot_product_attention", None)
         if sdpa:
             show("torch scaled_dot_product_attention",
-                 median_time(lambda: sdpa(q[None], k[None], v[None])))
+                 median_time(lambda: sdpa(q[None], k[None], v[None]), a.reps))
         else:
             print(f"torch {torch.__version__} has no scaled_dot_product_attention")
 except ImportError:

@@ -11,8 +11,9 @@ import argparse
 import ctypes
 import os
 import subprocess
-import time
 import warnings
+
+from peertime import median_time
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support")
 p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -74,20 +75,10 @@ def scipy_run(X, c):
     return y
 
 
-def median_time(fn):
-    fn()
-    ts = []
-    for _ in range(a.reps):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return sorted(ts)[len(ts) // 2]
-
-
 c = np.linspace(1, 0.1, a.K + 1).astype(np.float32)
 for F in [int(x) for x in a.F.split(",")]:
     X = np.random.default_rng(F).uniform(-1, 1, (n, F)).astype(np.float32)
-    s = median_time(lambda: scipy_run(X, c))
+    s = median_time(lambda: scipy_run(X, c), a.reps)
     print(f"scipy  F={F:3d}: {1e3 * s:9.1f} ms  {rate(F, s):6.2f} GB/s")
 try:
     import torch
@@ -106,7 +97,7 @@ try:
                 y = y + float(c[k]) * t2
                 t0, t1 = t1, t2
             return y
-        s = median_time(torch_run)
+        s = median_time(torch_run, a.reps)
         print(f"torch  F={F:3d}: {1e3 * s:9.1f} ms  {rate(F, s):6.2f} GB/s")
 except ImportError:
     print("torch not installed: skipped")

@@ -241,17 +241,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static float *arena;
     static unsigned char *w;
-    if (!arena) {
-        arena = malloc(ARENA * sizeof *arena);
-        w = malloc(ARENA);
-        opk_mat P = {pristine, 1, ARENA, ARENA};
-        opk_fill(3, -2.0f, 2.0f, P);
-        for (size_t i = 0; i < ARENA; i += 83)
-            pristine[i] = i % 2 ? -INFINITY : NAN;
-    }
+    arena_reset(&arena, &w, 3, -2.0f, 2.0f, 83);
     rd r = {data, size};
-    memcpy(arena, pristine, sizeof pristine);
-    memset(w, 0, ARENA);
     switch (take(&r, 1) % 4) {
     case 0: fill_hash(&r, arena, w); break;
     case 1: backend_parse(&r); break;

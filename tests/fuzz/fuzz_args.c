@@ -111,17 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static float *arena;
     static unsigned char *w;
-    if (!arena) {
-        arena = malloc(ARENA * sizeof *arena);
-        w = malloc(ARENA);
-        opk_mat P = {pristine, 1, ARENA, ARENA};
-        opk_fill(1, -6.0f, 9.0f, P);
-        for (size_t i = 0; i < ARENA; i += 97)
-            pristine[i] = i % 2 ? -INFINITY : NAN; /* specials */
-    }
+    arena_reset(&arena, &w, 1, -6.0f, 9.0f, 97);
     rd r = {data, size};
-    memcpy(arena, pristine, sizeof pristine);
-    memset(w, 0, ARENA);
     opk_ctx *ctx = pick_ctx(&r);
     switch (take(&r, 1) % 2) { /* one case per entry point */
     case 0: softmax(&r, ctx, arena, w); break;

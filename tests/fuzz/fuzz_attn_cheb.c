@@ -233,17 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static float *arena;
     static unsigned char *w;
-    if (!arena) {
-        arena = malloc(ARENA * sizeof *arena);
-        w = malloc(ARENA);
-        opk_mat P = {pristine, 1, ARENA, ARENA};
-        opk_fill(2, -3.0f, 4.0f, P);
-        for (size_t i = 0; i < ARENA; i += 89)
-            pristine[i] = i % 2 ? -INFINITY : NAN; /* specials */
-    }
+    arena_reset(&arena, &w, 2, -3.0f, 4.0f, 89);
     rd r = {data, size};
-    memcpy(arena, pristine, sizeof pristine);
-    memset(w, 0, ARENA);
     called = 0;
     opk_ctx *ctx = pick_ctx(&r);
     uint8_t sel = (uint8_t)take(&r, 1);

@@ -118,6 +118,26 @@ static inline void mark(unsigned char *w, const float *arena, const fmat *m)
 static opk_ctx *ctxs[OPK_BACKEND_COUNT] __attribute__((unused));
 static float pristine[ARENA] __attribute__((unused));
 
+/* The arena of one execution: on the first call, allocates *arena and the
+ * written-flags *w and fills pristine = fill(seed, lo, hi) with -inf/NaN
+ * every `every` floats; on each call, restores the arena from pristine and
+ * clears the flags. */
+static void __attribute__((unused))
+arena_reset(float **arena, unsigned char **w, uint64_t seed, float lo,
+            float hi, size_t every)
+{
+    if (!*arena) {
+        *arena = malloc(ARENA * sizeof **arena);
+        *w = malloc(ARENA);
+        opk_mat P = {pristine, 1, ARENA, ARENA};
+        opk_fill(seed, lo, hi, P);
+        for (size_t i = 0; i < ARENA; i += every)
+            pristine[i] = i % 2 ? -INFINITY : NAN; /* specials */
+    }
+    memcpy(*arena, pristine, sizeof pristine);
+    memset(*w, 0, ARENA);
+}
+
 static inline opk_ctx *pick_ctx(rd *r)
 {
     int b = 1 + (int)(take(r, 1) % (OPK_BACKEND_COUNT - 1));
