@@ -29,11 +29,7 @@ typedef struct at_dev {
     cl_int has_g;
 } at_dev;
 
-#define ARG(k, i, v) (err |= clSetKernelArg((k), (i), sizeof(v), &(v)))
-#define ARGS_OK(what)                                                     \
-    if (err != CL_SUCCESS)                                                \
-        return opk_cl_fail(ctx, CL_INVALID_KERNEL_ARGS,                   \
-                           "attention: clSetKernelArg (" what ")")
+#define OPK_CL_WHO "attention"
 
 static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
@@ -46,10 +42,7 @@ static opk_status buf(const opk_ctx *ctx, at_dev *a, int slot, size_t floats)
 
 static opk_status fill(const opk_ctx *ctx, cl_mem m, float v, size_t count)
 {
-    cl_int err = clEnqueueFillBuffer(ctx->cl->queue, m, &v, sizeof v, 0,
-                                     count * sizeof(float), 0, NULL, NULL);
-    return err == CL_SUCCESS ? OPK_OK
-                             : opk_cl_fail(ctx, err, "attention: clEnqueueFillBuffer");
+    return opk_cl_fill(ctx, m, v, count, "attention");
 }
 
 /* count copies of Lg(x), computed on the device (the host side has no

@@ -15,7 +15,7 @@
 /* Device buffers of one call (slots of opk_cl_buffer). */
 enum { B_RP, B_COL, B_VAL, B_X, B_T0, B_T1, B_Y, B_COUNT };
 
-#define ARG(k, i, v) (err |= clSetKernelArg((k), (i), sizeof(v), &(v)))
+#define OPK_CL_WHO "cheb"
 
 static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 

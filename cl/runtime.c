@@ -359,6 +359,18 @@ opk_status opk_cl_read(const opk_ctx *ctx, float *dst, cl_mem src,
     return OPK_OK;
 }
 
+opk_status opk_cl_fill(const opk_ctx *ctx, cl_mem mem, float v, size_t count,
+                       const char *what)
+{
+    cl_int err = clEnqueueFillBuffer(ctx->cl->queue, mem, &v, sizeof v, 0,
+                                     count * sizeof(float), 0, NULL, NULL);
+    if (err == CL_SUCCESS)
+        return OPK_OK;
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: clEnqueueFillBuffer", what);
+    return opk_cl_fail(ctx, err, msg);
+}
+
 opk_status opk_cl_launch(const opk_ctx *ctx, cl_kernel k, const char *name,
                          cl_uint dims, const size_t *global,
                          const size_t *local)

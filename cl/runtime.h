@@ -95,6 +95,18 @@ opk_status opk_cl_write(const opk_ctx *ctx, cl_mem dst, const float *src,
                         size_t rows, size_t cols, size_t ld);
 opk_status opk_cl_read(const opk_ctx *ctx, float *dst, cl_mem src,
                        size_t rows, size_t cols, size_t ld);
+/* count copies of v into mem (clEnqueueFillBuffer); `what` names the
+ * caller in the error. Lock held. */
+opk_status opk_cl_fill(const opk_ctx *ctx, cl_mem mem, float v, size_t count,
+                       const char *what);
+/* Kernel arguments in the host files: ARG(k, i, v) ORs clSetKernelArg's
+ * status into a local `err`; ARGS_OK(what) then returns the failure with
+ * "clSetKernelArg (what)" (OPK_CL_WHO, defined by the file, in front). */
+#define ARG(k, i, v) (err |= clSetKernelArg((k), (i), sizeof(v), &(v)))
+#define ARGS_OK(what)                                                     \
+    if (err != CL_SUCCESS)                                                \
+        return opk_cl_fail(ctx, CL_INVALID_KERNEL_ARGS,                   \
+                           OPK_CL_WHO ": clSetKernelArg (" what ")")
 /* clEnqueueNDRangeKernel with profiling and a named error. Lock held. */
 opk_status opk_cl_launch(const opk_ctx *ctx, cl_kernel k, const char *name,
                          cl_uint dims, const size_t *global,

@@ -46,11 +46,7 @@ typedef struct sk_dev {
     cl_mem *chunk, one;
 } sk_dev;
 
-#define ARG(k, i, v) (err |= clSetKernelArg((k), (i), sizeof(v), &(v)))
-#define ARGS_OK(what)                                                     \
-    if (err != CL_SUCCESS)                                                \
-        return opk_cl_fail(ctx, CL_INVALID_KERNEL_ARGS,                   \
-                           "sinkhorn: clSetKernelArg (" what ")")
+#define OPK_CL_WHO "sinkhorn"
 
 opk_status opk_cl_sk_rows(const opk_ctx *ctx, cl_kernel k, cl_mem s,
                           cl_uint n, cl_uint m, cl_float beta, cl_mem la,
@@ -240,11 +236,7 @@ static opk_status setup(const opk_ctx *ctx, const opk_sinkhorn_job *j,
         (st = opk_cl_write(ctx, d->b[B_LB], j->lb, 1, m, m)) ||
         (a && (st = opk_cl_write(ctx, d->b[B_A], a, 1, n, n))))
         return st;
-    const cl_float zero = 0.0f; /* SPEC 3.2: start from g = 0 */
-    cl_int err = clEnqueueFillBuffer(ctx->cl->queue, d->b[B_G], &zero, sizeof zero,
-                                     0, m * fb, 0, NULL, NULL);
-    return err == CL_SUCCESS ? OPK_OK
-                             : opk_cl_fail(ctx, err, "sinkhorn: clEnqueueFillBuffer");
+    return opk_cl_fill(ctx, d->b[B_G], 0.0f, m, "sinkhorn"); /* g = 0 */
 }
 
 static opk_status iterate(const opk_ctx *ctx, const opk_sinkhorn_job *j,
