@@ -128,3 +128,12 @@ int cli_wants_help(int argc, char **argv)
             return 1;
     return 0;
 }
+
+int cli_pick(const char *opt, const char *v, const char *const *names,
+             int *out)
+{
+    for (int k = 0; names[k]; k++)
+        if (!strcmp(v, names[k]))
+            return *out = k, 0;
+    return cli_usage_error("%s: unknown value '%s'", opt, v);
+}

@@ -22,6 +22,10 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * message) when the value is missing. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 int cli_flag(char **argv, int i, const char *name);
+/* *out = the index of v in the NULL-terminated names; else a usage error
+ * naming option opt (returns 2). */
+int cli_pick(const char *opt, const char *v, const char *const *names,
+             int *out);
 int cli_parse_float(const char *opt, const char *s, float *v);
 int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *v);
 /* "all" gives every usable backend; else one name. Returns the count, or -1

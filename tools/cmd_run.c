@@ -247,37 +247,31 @@ done:
     return r;
 }
 
-static int run_attention(const run_args *a, opk_ctx *ctx)
+/* The graph options of run cheb and run attention. */
+static attn_graph_cli graph_opts(const run_args *a)
 {
     attn_graph_cli g = {a->graph, a->laplacian, a->filter, a->damping, a->t,
                         a->cutoff, a->lmax, a->has_cutoff, a->has_lmax, a->K};
-    return attn_cli_run(&a->attn, &g, ctx, a->nin, a->in_name, a->in_path,
-                        a->beta, a->out);
+    return g;
 }
 
-static int pick(const char *opt, const char *v, const char *const *names,
-                int *out)
+static int run_attention(const run_args *a, opk_ctx *ctx)
 {
-    for (int k = 0; names[k]; k++)
-        if (!strcmp(v, names[k]))
-            return *out = k, 0;
-    return cli_usage_error("%s: unknown value '%s'", opt, v);
+    const attn_graph_cli g = graph_opts(a);
+    return attn_cli_run(&a->attn, &g, ctx, a->nin, a->in_name, a->in_path,
+                        a->beta, a->out);
 }
 
 static int run_cheb(const run_args *a, opk_ctx *ctx)
 {
     static const char *const inputs[] = {"X", NULL};
-    static const char *const laps[] = {"comb", "sym", "rw", NULL};
-    static const char *const filters[] = {"heat", "lowpass", NULL};
-    static const char *const dampings[] = {"none", "jackson", "lanczos", NULL};
+    const attn_graph_cli g = graph_opts(a);
     int r = check_inputs(a, inputs), lap = 0, filt = 0, damp = 0;
     if (r)
         return r;
     if (!a->graph)
         return cli_usage_error("run cheb: missing --graph FILE.mtx");
-    if (pick("--laplacian", a->laplacian, laps, &lap) ||
-        pick("--filter", a->filter, filters, &filt) ||
-        pick("--damping", a->damping, dampings, &damp))
+    if (graph_cli_kinds(&g, &lap, &filt, &damp))
         return 2;
     opk_csr A = {0, 0, 0, NULL, NULL, NULL}, L = A;
     npy_array x = {NULL, 0, 0, 0};
@@ -332,8 +326,8 @@ static int run_cheb(const run_args *a, opk_ctx *ctx)
     printf("graph %s: %lld nodes, %lld Laplacian entries; lmax %.9g (%s); "
            "%s %s %g, K %ld, damping %s\n",
            a->graph, (long long)L.rows, (long long)L.nnz, (double)lmax,
-           a->has_lmax ? "given" : "estimated", laps[lap], filters[filt],
-           (double)param, a->K, dampings[damp]);
+           a->has_lmax ? "given" : "estimated", a->laplacian, a->filter,
+           (double)param, a->K, a->damping); /* names checked above */
     if (x.ndim == 1) { /* write back a vector */
         opk_mat V = {y, 1, n, n};
         r = print_and_write(a, "Y", opk_cmat_of(V), 1,

@@ -49,26 +49,24 @@ static const char *path_of(int nin, const char *const *name,
     return NULL;
 }
 
-static int pick(const char *opt, const char *v, const char *const *names,
-                int *out)
+int graph_cli_kinds(const attn_graph_cli *g, int *lap, int *filt, int *damp)
 {
-    for (int k = 0; names[k]; k++)
-        if (!strcmp(v, names[k]))
-            return *out = k, 0;
-    return cli_usage_error("%s: unknown value '%s'", opt, v);
+    static const char *const laps[] = {"comb", "sym", "rw", NULL};
+    static const char *const filters[] = {"heat", "lowpass", NULL};
+    static const char *const dampings[] = {"none", "jackson", "lanczos", NULL};
+    if (cli_pick("--laplacian", g->laplacian, laps, lap) ||
+        cli_pick("--filter", g->filter, filters, filt) ||
+        cli_pick("--damping", g->damping, dampings, damp))
+        return 2;
+    return 0;
 }
 
 /* L, lmax and the coefficients from the graph options (as run cheb). */
 static int graph_term(const attn_graph_cli *g, opk_ctx *ctx, opk_csr *L,
                       opk_attention_opts *op, float **coef)
 {
-    static const char *const laps[] = {"comb", "sym", "rw", NULL};
-    static const char *const filters[] = {"heat", "lowpass", NULL};
-    static const char *const dampings[] = {"none", "jackson", "lanczos", NULL};
     int lap = 0, filt = 0, damp = 0;
-    if (pick("--laplacian", g->laplacian, laps, &lap) ||
-        pick("--filter", g->filter, filters, &filt) ||
-        pick("--damping", g->damping, dampings, &damp))
+    if (graph_cli_kinds(g, &lap, &filt, &damp))
         return 2;
     opk_csr A = {0, 0, 0, NULL, NULL, NULL};
     int r = 0;

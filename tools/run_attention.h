@@ -21,6 +21,10 @@ typedef struct attn_graph_cli {
     long K;
 } attn_graph_cli;
 
+/* The kinds named by --laplacian, --filter and --damping (opk_laplacian_kind,
+ * opk_filter, opk_damping); 0, or 2 after a usage message. */
+int graph_cli_kinds(const attn_graph_cli *g, int *lap, int *filt, int *damp);
+
 void attn_cli_init(attn_cli *c);
 /* Consumes an attention option at argv[*i]: 1 if it was one, 0 if not,
  * -1 after a usage message. */
