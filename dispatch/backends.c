@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../kernels/common.h"
+#include "../kernels/test_hooks.h"
 #include "backend.h"
 #include "cpu.h"
 
@@ -38,6 +39,15 @@ const opk_ops *opk_ops_for(opk_backend b)
 #endif
     default: return NULL;
     }
+}
+
+int opk_test_math(int b, int fn, const float *x, float *y, size_t n)
+{
+    const opk_ops *o = opk_ops_for((opk_backend)b);
+    if (!o || !o->math_n)
+        return -1;
+    o->math_n(fn, x, y, n);
+    return 0;
 }
 
 opk_status opk_backend_parse(const char *s, opk_backend *b, int *cl_platform,

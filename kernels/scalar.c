@@ -15,5 +15,6 @@ const opk_ops opk_ops_scalar = {
     .sinkhorn_rows = opk_sinkhorn_rows_scalar,
     .sinkhorn_cols = opk_sinkhorn_cols_scalar,
     .cheb_rows = opk_cheb_rows_scalar,
+    .math_n = opk_math_n_scalar,
     .attn_zero_row = opk_attn_zero_row_scalar,
 };

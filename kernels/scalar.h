@@ -33,5 +33,6 @@ size_t opk_attn_zero_row_scalar(const float *x, size_t ld, size_t cols,
                                  size_t r0, size_t r1);
 void opk_cheb_rows_scalar(const opk_cheb_job *j, const opk_cheb_step *s,
                           size_t r0, size_t r1);
+void opk_math_n_scalar(int fn, const float *x, float *y, size_t n);
 
 #endif

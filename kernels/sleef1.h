@@ -2,6 +2,7 @@
 #ifndef OPK_SLEEF1_H
 #define OPK_SLEEF1_H
 
+#include <math.h> /* FP_FAST_FMA, which sleef.h wants for purecfma */
 #include <sleef.h>
 
 static inline float opk_E(float x) { return Sleef_finz_expf1_u10purecfma(x); }

@@ -22,7 +22,30 @@
 
 /* ---- SPEC 1 math ------------------------------------------------------------ */
 
-static inline __m256 v8_E(__m256 x) { return Sleef_finz_expf8_u10avx2(x); }
+/* E inline: Sleef_finz_expf8_u10avx2's operations one for one (see v16_E in
+ * simd/avx512/vec.h for why; checked by tests/test_simd_exp.c). */
+static inline __m256 v8_E(__m256 d)
+{
+    __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(d, _mm256_set1_ps(0x1.715476p+0f)));
+    __m256 qf = _mm256_cvtepi32_ps(q);
+    __m256 s = _mm256_fmadd_ps(qf, _mm256_set1_ps(-0x1.62e4p-1f), d);
+    s = _mm256_fmadd_ps(qf, _mm256_set1_ps(-0x1.7f7d1cp-20f), s);
+    __m256 u = _mm256_set1_ps(0x1.a057b4p-13f);
+    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1.6d2d92p-10f));
+    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1.11114cp-7f));
+    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1.5554f4p-5f));
+    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1.555556p-3f));
+    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1p-1f));
+    u = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(s, s), u, s), _mm256_set1_ps(1.0f));
+    const __m256i bias = _mm256_set1_epi32(0x7f << 23);
+    __m256i h = _mm256_srai_epi32(q, 1);
+    u = _mm256_mul_ps(u, _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(h, 23), bias)));
+    u = _mm256_mul_ps(u, _mm256_castsi256_ps(_mm256_add_epi32(
+                             _mm256_slli_epi32(_mm256_sub_epi32(q, h), 23), bias)));
+    u = _mm256_andnot_ps(_mm256_cmp_ps(d, _mm256_set1_ps(-104.0f), _CMP_LT_OS), u);
+    return _mm256_blendv_ps(u, _mm256_set1_ps(INFINITY),
+                            _mm256_cmp_ps(_mm256_set1_ps(100.0f), d, _CMP_LT_OS));
+}
 static inline __m256 v8_Lg(__m256 x) { return Sleef_finz_logf8_u10avx2(x); }
 static inline __m256 v8_Sq(__m256 x) { return Sleef_finz_sqrtf8_u05avx2(x); }
 

@@ -27,6 +27,7 @@ void opk_attn_pv_rows_avx512(const opk_attn_job *j, const float *p, size_t ldp,
                           size_t r0, size_t r1, float *scratch);
 void opk_cheb_rows_avx512(const opk_cheb_job *j, const opk_cheb_step *s,
                         size_t r0, size_t r1);
+void opk_math_n_avx512(int fn, const float *x, float *y, size_t n);
 void opk_sinkhorn_rows_avx512(const opk_sinkhorn_job *j, size_t r0, size_t r1,
                             unsigned mode, float *cmax, float *scratch);
 void opk_sinkhorn_cols_avx512(const opk_sinkhorn_job *j, size_t c0, size_t c1,

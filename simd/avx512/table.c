@@ -14,6 +14,7 @@ const opk_ops opk_ops_avx512 = {
     .attn_scores = opk_attn_scores_avx512,
     .attn_pv_rows = opk_attn_pv_rows_avx512,
     .cheb_rows = opk_cheb_rows_avx512,
+    .math_n = opk_math_n_avx512,
     .sinkhorn_rows = opk_sinkhorn_rows_avx512,
     .sinkhorn_cols = opk_sinkhorn_cols_avx512,
     .attn_zero_row = opk_attn_zero_row_avx512,

@@ -18,6 +18,7 @@ void opk_sinkhorn_cols_neon(const opk_sinkhorn_job *j, size_t c0, size_t c1,
 
 void opk_cheb_rows_neon(const opk_cheb_job *j, const opk_cheb_step *s,
                         size_t r0, size_t r1);
+void opk_math_n_neon(int fn, const float *x, float *y, size_t n);
 
 void opk_attn_fused_rows_neon(const opk_attn_job *j, size_t r0, size_t r1,
                               float *scratch);

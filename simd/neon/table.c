@@ -9,6 +9,7 @@ const opk_ops opk_ops_neon = {
     .sinkhorn_rows = opk_sinkhorn_rows_neon,
     .sinkhorn_cols = opk_sinkhorn_cols_neon,
     .cheb_rows = opk_cheb_rows_neon,
+    .math_n = opk_math_n_neon,
     .attn_pack = opk_attn_pack_blocks,
     .attn_fused_rows = opk_attn_fused_rows_neon,
     .attn_row_dots = opk_attn_row_dots_neon,
