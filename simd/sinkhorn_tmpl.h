@@ -13,9 +13,6 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
-/* SLEEF's vector functions are calls that clobber every vector register,
- * so sums run behind the exps: a block of E values goes to a buffer first. */
-#define BLOCK 256
 #define SK_NV (16 / VL) /* vectors per chunk of 16 elements */
 
 /* Lanes of vector o of a chunk of c <= 16 elements. */
@@ -40,25 +37,24 @@ ALWAYS_INLINE VF max_nan(VF c, VF u)
     return v_blend(v_isnan(c), v_max(c, u), c);
 }
 
-/* Adds ebuf[0 .. len) to the lane16 sum (len may end in a partial chunk). */
-ALWAYS_INLINE void sum_block(v_lane16 *acc, const float *ebuf, size_t len)
+/* Adds the chunk e of c elements to a lane16 sum (c < 16: the last one). */
+ALWAYS_INLINE void add_chunk(v_lane16 *acc, const VF *e, size_t c)
 {
-    size_t k = 0;
-    for (; k + 16 <= len; k += 16)
-        v_lane16_add16a(acc, ebuf + k);
-    if (k < len)
-        v_lane16_add16a_n(acc, ebuf + k, len - k);
+    if (c == 16)
+        v_lane16_addv(acc, e);
+    else
+        v_lane16_addv_n(acc, e, c);
 }
 
-/* E(fl(fl(t + fo) + g)) of a chunk into ebuf (and p when given). */
-ALWAYS_INLINE void plan16(const VF *t, const VF *gv, VF vfo, float *e,
+/* P = E(fl(fl(t + fo) + g)) of a chunk of c elements, added to the lane16
+ * sum, and written to p when given. */
+ALWAYS_INLINE void plan16(v_lane16 *acc, const VF *t, const VF *gv, VF vfo,
                           float *p, size_t c)
 {
     VF ev[SK_NV];
-    for (size_t o = 0; o < SK_NV; o++) {
+    for (size_t o = 0; o < SK_NV; o++)
         ev[o] = v_E(v_add(v_add(t[o], vfo), gv[o]));
-        v_store_a(e + o * VL, ev[o]);
-    }
+    add_chunk(acc, ev, c);
     if (p) /* after every read of this chunk of s: safe in place */
         for (size_t o = 0; o < SK_NV; o++)
             if (sub_c(c, o))
@@ -72,42 +68,37 @@ ALWAYS_INLINE void plan16(const VF *t, const VF *gv, VF vfo, float *e,
  * P_ij = E(fl(fl(t_j + fo) + g_j)) (fo the old f_i) into *rsum. */
 ALWAYS_INLINE float sweep_max(int check, int clean, const float *s,
                               const float *g, size_t m, VF vb, float fo,
-                              float *tbuf, float *ebuf, float *rsum)
+                              float *tbuf, float *rsum)
 {
     v_maxacc mx;
     v_maxacc_init(&mx);
     v_lane16 acc;
     v_lane16_init(&acc);
     const VF vfo = v_set1(fo);
-    for (size_t b = 0; b < m; b += BLOCK) {
-        size_t be = m - b < BLOCK ? m : b + BLOCK;
-        for (size_t j = b; j < be; j += 16) {
-            size_t c = be - j < 16 ? be - j : 16;
-            VF t[SK_NV], gv[SK_NV], u[SK_NV];
-            for (size_t o = 0; o < SK_NV; o++) {
-                t[o] = v_mul(vb, ld_sub(s + j, c, o));
-                gv[o] = ld_sub(g + j, c, o);
-            }
-            for (size_t o = 0; o < SK_NV; o++)
-                v_store_a(tbuf + j + o * VL, t[o]);
-            for (size_t o = 0; o < SK_NV; o++)
-                u[o] = v_add(t[o], gv[o]);
-            if (clean && c == 16)
-                for (size_t o = 0; o < SK_NV; o++)
-                    mx.m = v_max(u[o], mx.m);
-            else
-                for (size_t o = 0; o < SK_NV; o++) {
-                    size_t n = sub_c(c, o);
-                    if (n == VL)
-                        v_maxacc_add(&mx, u[o]);
-                    else if (n)
-                        v_maxacc_add_n(&mx, u[o], n);
-                }
-            if (check)
-                plan16(t, gv, vfo, ebuf + (j - b), NULL, c);
+    for (size_t j = 0; j < m; j += 16) {
+        size_t c = m - j < 16 ? m - j : 16;
+        VF t[SK_NV], gv[SK_NV], u[SK_NV];
+        for (size_t o = 0; o < SK_NV; o++) {
+            t[o] = v_mul(vb, ld_sub(s + j, c, o));
+            gv[o] = ld_sub(g + j, c, o);
         }
+        for (size_t o = 0; o < SK_NV; o++)
+            v_store_a(tbuf + j + o * VL, t[o]);
+        for (size_t o = 0; o < SK_NV; o++)
+            u[o] = v_add(t[o], gv[o]);
+        if (clean && c == 16)
+            for (size_t o = 0; o < SK_NV; o++)
+                mx.m = v_max(u[o], mx.m);
+        else
+            for (size_t o = 0; o < SK_NV; o++) {
+                size_t n = sub_c(c, o);
+                if (n == VL)
+                    v_maxacc_add(&mx, u[o]);
+                else if (n)
+                    v_maxacc_add_n(&mx, u[o], n);
+            }
         if (check)
-            sum_block(&acc, ebuf, be - b);
+            plan16(&acc, t, gv, vfo, NULL, c);
     }
     if (check)
         *rsum = v_lane16_result(&acc);
@@ -118,27 +109,21 @@ ALWAYS_INLINE float sweep_max(int check, int clean, const float *s,
  * is prefetched into L2 (one line per chunk), so that sweep 1 of the next
  * row does not wait on memory. */
 static float sweep_sum(const float *tbuf, const float *g, size_t m, float M,
-                       float *ebuf, const float *next)
+                       const float *next)
 {
     v_lane16 acc;
     v_lane16_init(&acc);
     const VF vm = v_set1(M);
-    for (size_t b = 0; b < m; b += BLOCK) {
-        size_t be = m - b < BLOCK ? m : b + BLOCK;
-        for (size_t j = b; j < be; j += 16) {
-            size_t c = be - j < 16 ? be - j : 16;
-            if (next)
-                v_prefetch_l2(next + j);
-            VF gv[SK_NV];
-            for (size_t o = 0; o < SK_NV; o++)
-                gv[o] = ld_sub(g + j, c, o);
-            float *e = ebuf + (j - b);
-            for (size_t o = 0; o < SK_NV; o++) {
-                VF u = v_add(v_load_a(tbuf + j + o * VL), gv[o]);
-                v_store_a(e + o * VL, v_E(v_sub(u, vm)));
-            }
+    for (size_t j = 0; j < m; j += 16) {
+        size_t c = m - j < 16 ? m - j : 16;
+        if (next)
+            v_prefetch_l2(next + j);
+        VF e[SK_NV];
+        for (size_t o = 0; o < SK_NV; o++) {
+            VF u = v_add(v_load_a(tbuf + j + o * VL), ld_sub(g + j, c, o));
+            e[o] = v_E(v_sub(u, vm));
         }
-        sum_block(&acc, ebuf, be - b);
+        add_chunk(&acc, e, c);
     }
     return v_lane16_result(&acc);
 }
@@ -164,23 +149,19 @@ static void sweep_cmax(const float *tbuf, float *cmax, size_t m, float f)
 
 /* Check only (P after convergence, or the last check): one sweep. */
 static float row_check(const float *s, const float *g, size_t m, VF vb,
-                       float fo, float *p, float *ebuf)
+                       float fo, float *p)
 {
     v_lane16 acc;
     v_lane16_init(&acc);
     const VF vfo = v_set1(fo);
-    for (size_t b = 0; b < m; b += BLOCK) {
-        size_t be = m - b < BLOCK ? m : b + BLOCK;
-        for (size_t j = b; j < be; j += 16) {
-            size_t c = be - j < 16 ? be - j : 16;
-            VF t[SK_NV], gv[SK_NV];
-            for (size_t o = 0; o < SK_NV; o++) {
-                t[o] = v_mul(vb, ld_sub(s + j, c, o));
-                gv[o] = ld_sub(g + j, c, o);
-            }
-            plan16(t, gv, vfo, ebuf + (j - b), p ? p + j : NULL, c);
+    for (size_t j = 0; j < m; j += 16) {
+        size_t c = m - j < 16 ? m - j : 16;
+        VF t[SK_NV], gv[SK_NV];
+        for (size_t o = 0; o < SK_NV; o++) {
+            t[o] = v_mul(vb, ld_sub(s + j, c, o));
+            gv[o] = ld_sub(g + j, c, o);
         }
-        sum_block(&acc, ebuf, be - b);
+        plan16(&acc, t, gv, vfo, p ? p + j : NULL, c);
     }
     return v_lane16_result(&acc);
 }
@@ -204,33 +185,32 @@ void SK_NAME(opk_sinkhorn_rows)(const opk_sinkhorn_job *jb, size_t r0,
 {
     const size_t m = jb->cols;
     const VF vb = v_set1(jb->beta);
-    float ebuf[BLOCK] __attribute__((aligned(4 * VL)));
     float *tbuf = scratch;
     const int clean = (mode & OPK_SK_UPDATE) && g_clean(jb->g, m);
     for (size_t i = r0; i < r1; i++) {
         const float *s = jb->s + i * jb->lds;
         float *p = mode & OPK_SK_PLAN ? jb->p + i * jb->ldp : NULL;
         if (!(mode & OPK_SK_UPDATE)) {
-            jb->r[i] = row_check(s, jb->g, m, vb, jb->f[i], p, ebuf);
+            jb->r[i] = row_check(s, jb->g, m, vb, jb->f[i], p);
             continue;
         }
         int check = (mode & OPK_SK_CHECK) != 0;
         if (jb->la[i] == -INFINITY) { /* zero mass: see the scalar reference */
             if (check)
-                jb->r[i] = row_check(s, jb->g, m, vb, jb->f[i], NULL, ebuf);
+                jb->r[i] = row_check(s, jb->g, m, vb, jb->f[i], NULL);
             jb->fnew[i] = -INFINITY;
             continue;
         }
         float fo = jb->f[i], *r = &jb->r[i], M;
         if (check)
-            M = clean ? sweep_max(1, 1, s, jb->g, m, vb, fo, tbuf, ebuf, r)
-                      : sweep_max(1, 0, s, jb->g, m, vb, fo, tbuf, ebuf, r);
+            M = clean ? sweep_max(1, 1, s, jb->g, m, vb, fo, tbuf, r)
+                      : sweep_max(1, 0, s, jb->g, m, vb, fo, tbuf, r);
         else
-            M = clean ? sweep_max(0, 1, s, jb->g, m, vb, fo, tbuf, ebuf, r)
-                      : sweep_max(0, 0, s, jb->g, m, vb, fo, tbuf, ebuf, r);
+            M = clean ? sweep_max(0, 1, s, jb->g, m, vb, fo, tbuf, r)
+                      : sweep_max(0, 0, s, jb->g, m, vb, fo, tbuf, r);
         float lse = M == -INFINITY
                         ? -INFINITY
-                        : M + opk_Lg(sweep_sum(tbuf, jb->g, m, M, ebuf,
+                        : M + opk_Lg(sweep_sum(tbuf, jb->g, m, M,
                                                i + 1 < r1 ? s + jb->lds : NULL));
         float f = jb->la[i] - lse;
         jb->fnew[i] = f;
@@ -252,13 +232,13 @@ void SK_NAME(opk_sinkhorn_cols)(const opk_sinkhorn_job *jb, size_t c0,
         if (fi == -INFINITY) /* as the scalar reference: adds +0 or is */
             continue;        /* discarded */
         const float *s = jb->s + i * jb->lds + c0;
-        /* Two rows ahead, one line per 16 floats: memory keeps streaming. */
-        const float *ahead = i + 2 < jb->rows ? s + 2 * jb->lds : s;
+        /* Four rows ahead into L2, one line per 16 floats: memory keeps streaming. */
+        const float *ahead = i + 4 < jb->rows ? s + 4 * jb->lds : s;
         const VF vf = v_set1(fi);
         for (size_t c = 0; c < w; c += VL) {
             size_t n = w - c < VL ? w - c : VL;
             if ((c & 15) == 0)
-                v_prefetch_l1(ahead + c);
+                v_prefetch_l2(ahead + c);
             VF u = v_add(v_mul(vb, v_loadu_c(s + c, n)), vf);
             VF e = v_E(v_sub(u, v_loadu_c(cm + c, n)));
             v_store_a(sum + c, v_add(v_load_a(sum + c), e));

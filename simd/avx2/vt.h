@@ -82,6 +82,10 @@ typedef v8_lane16 v_lane16;
 #define v_lane16_add16u_n(s, p, n) \
     v8_lane16_add_n((s), _mm256_loadu_ps(p), _mm256_loadu_ps((p) + 8), (n))
 
+/* ... and over a chunk of 16 / VL vectors in registers (e[0] first). */
+#define v_lane16_addv(s, e) v8_lane16_add((s), (e)[0], (e)[1])
+#define v_lane16_addv_n(s, e, n) v8_lane16_add_n((s), (e)[0], (e)[1], (n))
+
 /* The NaN-propagating max accumulator. */
 typedef v8_max v_maxacc;
 #define v_maxacc_init v8_max_init

@@ -74,6 +74,10 @@ typedef v16_lane16 v_lane16;
 #define v_lane16_add16u(s, p) v16_lane16_add((s), _mm512_loadu_ps(p))
 #define v_lane16_add16u_n(s, p, n) v16_lane16_add_n((s), _mm512_loadu_ps(p), (n))
 
+/* ... and over a chunk of 16 / VL vectors in registers (e[0] first). */
+#define v_lane16_addv(s, e) v16_lane16_add((s), (e)[0])
+#define v_lane16_addv_n(s, e, n) v16_lane16_add_n((s), (e)[0], (n))
+
 /* The NaN-propagating max accumulator. */
 typedef v16_max v_maxacc;
 #define v_maxacc_init v16_max_init
