@@ -2,9 +2,22 @@
  * of opk_graph_grid(R, C, extra, seed 1) (dims R x C x extra x F), K = 20,
  * X n x F. Traffic as the issue counts it: K orders of
  * nnz * 8 + rows * 8 + 3 * n * F * 4 bytes. Building the graph is setup,
- * not timed. */
+ * not timed.
+ *
+ * Variant "gather": the floor under "K20" on the same graph, counted in the
+ * same bytes. K times, the reads of L and of the X row every stored entry
+ * points at (one float per 64-byte line: every line is fetched, nothing is
+ * computed but a sum), with the context's threads; X on huge pages where
+ * the system allows, like opk_cheb's own T blocks. A random column costs a
+ * whole line from memory, which the issue's byte count does not see: this
+ * row shows what the memory system gives for that pattern. It is a floor
+ * for F >= 16 (an X row of a line or more); at F = 1, X fits the last-level
+ * cache and this loop's add chain, not memory, sets its time, so the
+ * default set has no F = 1 gather row. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "bench.h"
 
@@ -14,13 +27,14 @@ typedef struct cheb_state {
     opk_csr L;
     float *x, *y, c[ORDERS + 1];
     size_t n, F;
+    int gather;
 } cheb_state;
 
-static const char *const variants[] = {"K20", NULL};
+static const char *const variants[] = {"K20", "gather", NULL};
 static const bench_shape shapes[] = {
     {"K20", {1000, 1000, 3000000, 1}},
-    {"K20", {1000, 1000, 3000000, 16}},
-    {"K20", {1000, 1000, 3000000, 64}},
+    {"K20", {1000, 1000, 3000000, 16}},   {"gather", {1000, 1000, 3000000, 16}},
+    {"K20", {1000, 1000, 3000000, 64}},   {"gather", {1000, 1000, 3000000, 64}},
 };
 static const bench_shape quick[] = {{"K20", {100, 100, 30000, 16}}};
 
@@ -56,7 +70,14 @@ static int setup(const bench_shape *s, void **state, char *err, size_t n)
     }
     opk_csr_free(&A);
     st->n = (size_t)st->L.rows, st->F = s->dims[3];
+    st->gather = !strcmp(s->variant, "gather");
     st->x = bench_alloc_floats(st->n * st->F);
+#ifdef MADV_HUGEPAGE
+    if (st->x && st->gather) /* a hint; whole 2 MiB pages inside x only */
+        for (size_t h = (size_t)2 << 20, a = ((size_t)st->x + h - 1) & ~(h - 1);
+             a + h <= (size_t)(st->x + st->n * st->F); a += h)
+            madvise((void *)a, h, MADV_HUGEPAGE);
+#endif
     st->y = bench_alloc_floats(st->n * st->F);
     if (!st->x || !st->y ||
         opk_fill(2, -1.0f, 2.0f, (opk_mat){st->x, st->n, st->F, st->F}) ||
@@ -69,9 +90,38 @@ static int setup(const bench_shape *s, void **state, char *err, size_t n)
     return 0;
 }
 
+#define GATHER_AHEAD 32 /* entries: the X rows prefetched ahead */
+
+/* The "gather" floor (see the top): y_i = sum over row i's entries of
+ * val * (X row's first float of each line). */
+static void gather(const cheb_state *st, int threads)
+{
+    const opk_csr L = st->L;
+    const size_t F = st->F;
+    for (int k = 0; k < ORDERS; k++) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 4096)
+        for (int64_t i = 0; i < L.rows; i++) {
+            float s = 0.0f;
+            for (int64_t q = L.row_ptr[i]; q < L.row_ptr[i + 1]; q++) {
+                if (q + GATHER_AHEAD < L.nnz) /* as opk_cheb does */
+                    for (size_t f = 0; f < F; f += 16)
+                        __builtin_prefetch(st->x + (size_t)L.col_idx[q + GATHER_AHEAD] * F + f);
+                const float *xr = st->x + (size_t)L.col_idx[q] * F;
+                for (size_t f = 0; f < F; f += 16)
+                    s = s + L.val[q] * xr[f];
+            }
+            st->y[(size_t)i * F] = s;
+        }
+    }
+}
+
 static opk_status run(opk_ctx *ctx, void *state)
 {
     cheb_state *st = state;
+    if (st->gather) {
+        gather(st, opk_ctx_num_threads(ctx));
+        return OPK_OK;
+    }
     return opk_cheb(ctx, st->L, 0.0f, 2.0f, st->c, ORDERS,
                     (opk_cmat){st->x, st->n, st->F, st->F},
                     (opk_mat){st->y, st->n, st->F, st->F});
