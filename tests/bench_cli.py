@@ -195,8 +195,8 @@ try:
         recs = json.load(f)["records"]
     got = sorted((r["variant"], r["shape"], r["backend"], r["threads"]) for r in recs)
     # Without --kernel, a 2-D size selects the 2-D kernels: softmax (rows,
-    # cols) and sinkhorn.
-    want = sorted((v, "64x48", "scalar", t) for v in ("rows", "cols", "10it")
+    # cols) and sinkhorn (10it, 100it).
+    want = sorted((v, "64x48", "scalar", t) for v in ("rows", "cols", "10it", "100it")
                   for t in (1, 2))
     check(got == want, "records for each variant x thread count: %s" % got)
 except (OSError, ValueError, KeyError, TypeError) as e:
