@@ -102,10 +102,11 @@ ALWAYS_INLINE void out_all(int log, const out_row *o, size_t n, VF vb)
 }
 
 /* Pass 2: e = E(t - m) into ebuf (padded to 16), s = lane16(e). The sum
- * runs behind the exps in blocks: every vector register is caller-saved,
- * so accumulators live across the SLEEF calls would go through memory each
- * call. Meanwhile the next row (next, may be NULL) is prefetched into L2
- * and the previous row's output (prev, may be NULL) written. */
+ * runs behind the exps in blocks, reading ebuf, which the output pass
+ * needs anyway (y = e * (1/s)); where E is a SLEEF call (NEON's is not
+ * this file's), accumulators live across it would go through memory.
+ * Meanwhile the next row (next, may be NULL) is prefetched into L2 and the
+ * previous row's output (prev, may be NULL) written. */
 ALWAYS_INLINE float row_sum(int log, const float *x, size_t n, VF vb, VF vm,
                             float *ebuf, const float *next, const out_row *prev)
 {
