@@ -22,16 +22,23 @@
 
 /* ---- SPEC 1 math ------------------------------------------------------------ */
 
-/* E inline: Sleef_finz_expf16_u10avx512f's operations one for one (SLEEF
- * 3.5.1 xexpf; the same steps as cl/sleef_expf.cl), so that the compiler
- * can interleave independent exps and keep the caller's registers: the call
+/* E inline: Sleef_finz_expf16_u10avx512f (SLEEF 3.5.1 xexpf; the same
+ * steps as cl/sleef_expf.cl) with the same bits, so that the compiler can
+ * interleave independent exps and keep the caller's registers: the call
  * clobbers every vector register and was 56% of a Sinkhorn iteration.
- * tests/test_simd_exp.c compares it with the library function bit for bit
- * (all 2^32 inputs under the exhaustive label, a sample in the fast suite). */
+ * Two steps are shortened, bits unchanged:
+ * - q = rint(d / ln 2) by vrndscaleps instead of int conversion and back
+ *   (they differ only where |d / ln 2| >= 2^31, whose lanes the d < -104 /
+ *   d > 100 masks replace);
+ * - SLEEF's ldexp2, u * 2^(q>>1) * 2^(q - (q>>1)), by one vscalefps: the
+ *   first product is exact (u in [0.7, 1.5], |q>>1| <= 76 here), so both
+ *   round once, to the same value, normal or subnormal.
+ * tests/test_math.c compares it with SLEEF's scalar function bit for bit
+ * (all 2^32 inputs under the slow label, a sample in the fast suite). */
 static inline __m512 v16_E(__m512 d)
 {
-    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(d, _mm512_set1_ps(0x1.715476p+0f)));
-    __m512 qf = _mm512_cvtepi32_ps(q);
+    __m512 qf = _mm512_roundscale_ps(_mm512_mul_ps(d, _mm512_set1_ps(0x1.715476p+0f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 s = _mm512_fmadd_ps(qf, _mm512_set1_ps(-0x1.62e4p-1f), d);
     s = _mm512_fmadd_ps(qf, _mm512_set1_ps(-0x1.7f7d1cp-20f), s);
     __m512 u = _mm512_set1_ps(0x1.a057b4p-13f);
@@ -41,13 +48,9 @@ static inline __m512 v16_E(__m512 d)
     u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1.555556p-3f));
     u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1p-1f));
     u = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(s, s), u, s), _mm512_set1_ps(1.0f));
-    /* ldexp2(u, q) = u * 2^(q>>1) * 2^(q - (q>>1)) */
-    const __m512i bias = _mm512_set1_epi32(0x7f << 23);
-    __m512i h = _mm512_srai_epi32(q, 1);
-    u = _mm512_mul_ps(u, _mm512_castsi512_ps(_mm512_add_epi32(_mm512_slli_epi32(h, 23), bias)));
-    __m512 p2 = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_slli_epi32(_mm512_sub_epi32(q, h), 23), bias));
     /* d < -104: +0 (NaN compares not-less and is kept); d > 100: +inf */
-    u = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(-104.0f), _CMP_NLT_US), u, p2);
+    u = _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(-104.0f), _CMP_NLT_US),
+                               u, qf);
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(100.0f), _CMP_GT_OS), u,
                                 _mm512_set1_ps(INFINITY));
 }
