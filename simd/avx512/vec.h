@@ -32,11 +32,14 @@
  *   d > 100 masks replace);
  * - SLEEF's ldexp2, u * 2^(q>>1) * 2^(q - (q>>1)), by one vscalefps: the
  *   first product is exact (u in [0.7, 1.5], |q>>1| <= 76 here), so both
- *   round once, to the same value, normal or subnormal.
+ *   round once, to the same value, normal or subnormal;
+ * - SLEEF's d > 100 -> +inf by computing with min(100.5, d) (NaN kept):
+ *   for any d >= 100, q >= 144 and u * 2^q overflows to +inf by itself.
  * tests/test_math.c compares it with SLEEF's scalar function bit for bit
  * (all 2^32 inputs under the slow label, a sample in the fast suite). */
-static inline __m512 v16_E(__m512 d)
+static inline __m512 v16_E(__m512 x)
 {
+    const __m512 d = _mm512_min_ps(_mm512_set1_ps(100.5f), x); /* NaN: x */
     __m512 qf = _mm512_roundscale_ps(_mm512_mul_ps(d, _mm512_set1_ps(0x1.715476p+0f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 s = _mm512_fmadd_ps(qf, _mm512_set1_ps(-0x1.62e4p-1f), d);
@@ -48,11 +51,9 @@ static inline __m512 v16_E(__m512 d)
     u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1.555556p-3f));
     u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1p-1f));
     u = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(s, s), u, s), _mm512_set1_ps(1.0f));
-    /* d < -104: +0 (NaN compares not-less and is kept); d > 100: +inf */
-    u = _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(-104.0f), _CMP_NLT_US),
-                               u, qf);
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(100.0f), _CMP_GT_OS), u,
-                                _mm512_set1_ps(INFINITY));
+    /* d < -104: +0 (NaN compares not-less and is kept) */
+    return _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(-104.0f), _CMP_NLT_US),
+                                  u, qf);
 }
 static inline __m512 v16_Lg(__m512 x) { return Sleef_finz_logf16_u10avx512f(x); }
 static inline __m512 v16_Sq(__m512 x) { return Sleef_finz_sqrtf16_u05avx512f(x); }
