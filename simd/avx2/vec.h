@@ -23,9 +23,11 @@
 /* ---- SPEC 1 math ------------------------------------------------------------ */
 
 /* E inline: Sleef_finz_expf8_u10avx2's operations one for one (see v16_E in
- * simd/avx512/vec.h for why; checked by tests/test_simd_exp.c). */
-static inline __m256 v8_E(__m256 d)
+ * simd/avx512/vec.h for why; checked by tests/test_math.c), but for d > 100
+ * -> +inf, done by computing with min(100.5, d) as there. */
+static inline __m256 v8_E(__m256 x)
 {
+    const __m256 d = _mm256_min_ps(_mm256_set1_ps(100.5f), x); /* NaN: x */
     __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(d, _mm256_set1_ps(0x1.715476p+0f)));
     __m256 qf = _mm256_cvtepi32_ps(q);
     __m256 s = _mm256_fmadd_ps(qf, _mm256_set1_ps(-0x1.62e4p-1f), d);
@@ -42,10 +44,9 @@ static inline __m256 v8_E(__m256 d)
     u = _mm256_mul_ps(u, _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(h, 23), bias)));
     u = _mm256_mul_ps(u, _mm256_castsi256_ps(_mm256_add_epi32(
                              _mm256_slli_epi32(_mm256_sub_epi32(q, h), 23), bias)));
-    u = _mm256_andnot_ps(_mm256_cmp_ps(d, _mm256_set1_ps(-104.0f), _CMP_LT_OS), u);
-    return _mm256_blendv_ps(u, _mm256_set1_ps(INFINITY),
-                            _mm256_cmp_ps(_mm256_set1_ps(100.0f), d, _CMP_LT_OS));
+    return _mm256_andnot_ps(_mm256_cmp_ps(d, _mm256_set1_ps(-104.0f), _CMP_LT_OS), u);
 }
+
 static inline __m256 v8_Lg(__m256 x) { return Sleef_finz_logf8_u10avx2(x); }
 static inline __m256 v8_Sq(__m256 x) { return Sleef_finz_sqrtf8_u05avx2(x); }
 
