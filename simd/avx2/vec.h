@@ -20,7 +20,11 @@
 #include <sleef.h>
 #include <stddef.h>
 
+#include "../exp_poly.h"
+
 /* ---- SPEC 1 math ------------------------------------------------------------ */
+
+OPK_EXP_POLY(v8_exp_poly, __m256, _mm256_fmadd_ps, _mm256_mul_ps, _mm256_add_ps, _mm256_set1_ps)
 
 /* E inline: Sleef_finz_expf8_u10avx2's operations one for one (see v16_E in
  * simd/avx512/vec.h for why; checked by tests/test_math.c), but for d > 100
@@ -30,15 +34,7 @@ static inline __m256 v8_E(__m256 x)
     const __m256 d = _mm256_min_ps(_mm256_set1_ps(100.5f), x); /* NaN: x */
     __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(d, _mm256_set1_ps(0x1.715476p+0f)));
     __m256 qf = _mm256_cvtepi32_ps(q);
-    __m256 s = _mm256_fmadd_ps(qf, _mm256_set1_ps(-0x1.62e4p-1f), d);
-    s = _mm256_fmadd_ps(qf, _mm256_set1_ps(-0x1.7f7d1cp-20f), s);
-    __m256 u = _mm256_set1_ps(0x1.a057b4p-13f);
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1.6d2d92p-10f));
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1.11114cp-7f));
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1.5554f4p-5f));
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1.555556p-3f));
-    u = _mm256_fmadd_ps(u, s, _mm256_set1_ps(0x1p-1f));
-    u = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(s, s), u, s), _mm256_set1_ps(1.0f));
+    __m256 u = v8_exp_poly(d, qf);
     const __m256i bias = _mm256_set1_epi32(0x7f << 23);
     __m256i h = _mm256_srai_epi32(q, 1);
     u = _mm256_mul_ps(u, _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(h, 23), bias)));

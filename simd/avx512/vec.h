@@ -20,7 +20,11 @@
 #include <sleef.h>
 #include <stddef.h>
 
+#include "../exp_poly.h"
+
 /* ---- SPEC 1 math ------------------------------------------------------------ */
+
+OPK_EXP_POLY(v16_exp_poly, __m512, _mm512_fmadd_ps, _mm512_mul_ps, _mm512_add_ps, _mm512_set1_ps)
 
 /* E inline: Sleef_finz_expf16_u10avx512f (SLEEF 3.5.1 xexpf; the same
  * steps as cl/sleef_expf.cl) with the same bits, so that the compiler can
@@ -42,15 +46,7 @@ static inline __m512 v16_E(__m512 x)
     const __m512 d = _mm512_min_ps(_mm512_set1_ps(100.5f), x); /* NaN: x */
     __m512 qf = _mm512_roundscale_ps(_mm512_mul_ps(d, _mm512_set1_ps(0x1.715476p+0f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 s = _mm512_fmadd_ps(qf, _mm512_set1_ps(-0x1.62e4p-1f), d);
-    s = _mm512_fmadd_ps(qf, _mm512_set1_ps(-0x1.7f7d1cp-20f), s);
-    __m512 u = _mm512_set1_ps(0x1.a057b4p-13f);
-    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1.6d2d92p-10f));
-    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1.11114cp-7f));
-    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1.5554f4p-5f));
-    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1.555556p-3f));
-    u = _mm512_fmadd_ps(u, s, _mm512_set1_ps(0x1p-1f));
-    u = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(s, s), u, s), _mm512_set1_ps(1.0f));
+    __m512 u = v16_exp_poly(d, qf);
     /* d < -104: +0 (NaN compares not-less and is kept) */
     return _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(-104.0f), _CMP_NLT_US),
                                   u, qf);
