@@ -4,7 +4,7 @@
  * SPEC 4).
  *   math_sample:  2^24 inputs: every combination of sign, exponent and top
  *                 7 mantissa bits with 256 random low parts (all exponents,
- *                 subnormals, inf, NaNs);
+ *                 subnormals, inf, NaNs), or fewer low parts;
  *   math_edges:   edge values (thresholds, q ties) and their neighbours;
  *   math_block:   block k of all 2^32 inputs in blocks of MATH_CHUNK. */
 #ifndef OPK_TEST_MATH_INPUTS_H
@@ -37,12 +37,15 @@ static inline uint32_t math_bits(float f)
     return u;
 }
 
-static inline void math_sample(float *x)
+/* per (1..256) random low parts for each of the 2^16 high parts (256: the
+ * whole sample); returns the count, 2^16 * per. */
+static inline size_t math_sample(float *x, size_t per)
 {
-    for (size_t i = 0; i < MATH_CHUNK; i++) {
-        uint32_t hi = (uint32_t)(i >> 8), lo = (uint32_t)opk_rand(7, i);
+    for (size_t i = 0; i < ((size_t)1 << 16) * per; i++) {
+        uint32_t hi = (uint32_t)(i / per), lo = (uint32_t)opk_rand(7, i);
         x[i] = math_from_bits((hi << 16) | (lo & 0xffffu));
     }
+    return ((size_t)1 << 16) * per;
 }
 
 static inline void math_block(float *x, uint64_t k)

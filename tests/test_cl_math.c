@@ -80,8 +80,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%3d%%\r", (int)(k + 1) * 100 / 256);
         }
     } else {
-        math_sample(x);
-        check_batch(ctx, x, y, MATH_CHUNK);
+        check_batch(ctx, x, y, math_sample(x, 256));
         check_batch(ctx, x, y, math_edges(x));
     }
     for (int w = 0; w < 2; w++)
