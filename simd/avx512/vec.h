@@ -30,10 +30,10 @@ OPK_EXP_POLY(v16_exp_poly, __m512, _mm512_fmadd_ps, _mm512_mul_ps, _mm512_add_ps
  * steps as cl/sleef_expf.cl) with the same bits, so that the compiler can
  * interleave independent exps and keep the caller's registers: the call
  * clobbers every vector register and was 56% of a Sinkhorn iteration.
- * Two steps are shortened, bits unchanged:
+ * Three steps are shortened, bits unchanged:
  * - q = rint(d / ln 2) by vrndscaleps instead of int conversion and back
- *   (they differ only where |d / ln 2| >= 2^31, whose lanes the d < -104 /
- *   d > 100 masks replace);
+ *   (they differ only where |d / ln 2| >= 2^31: d < -104, whose lanes the
+ *   mask clears, as d is at most 100.5 here);
  * - SLEEF's ldexp2, u * 2^(q>>1) * 2^(q - (q>>1)), by one vscalefps: the
  *   first product is exact (u in [0.7, 1.5], |q>>1| <= 76 here), so both
  *   round once, to the same value, normal or subnormal;
@@ -51,6 +51,7 @@ static inline __m512 v16_E(__m512 x)
     return _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(-104.0f), _CMP_NLT_US),
                                   u, qf);
 }
+
 static inline __m512 v16_Lg(__m512 x) { return Sleef_finz_logf16_u10avx512f(x); }
 static inline __m512 v16_Sq(__m512 x) { return Sleef_finz_sqrtf16_u05avx512f(x); }
 
