@@ -45,6 +45,10 @@ typedef struct bench_kernel {
     /* One call of the kernel. */
     opk_status (*run)(opk_ctx *ctx, void *state);
     void (*teardown)(void *state);
+    /* Optional: a variant that times host code, not the backend's kernel
+     * (a yardstick such as cheb's "gather"): it runs once, on the first
+     * selected CPU backend's context (for its thread count). */
+    const char *host_variant;
 } bench_kernel;
 
 /* All registered kernels, NULL-terminated. */

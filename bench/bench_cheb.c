@@ -7,7 +7,8 @@
  * Variant "gather": the floor under "K20" on the same graph, counted in the
  * same bytes. K times, the reads of L and of the X row every stored entry
  * points at (one float per 64-byte line: every line is fetched, nothing is
- * computed but a sum), with the context's threads; X on huge pages where
+ * computed but a sum), with the context's threads (one row, on the first
+ * CPU backend selected: it does not use the backend); X on huge pages where
  * the system allows, like opk_cheb's own T blocks. A random column costs a
  * whole line from memory, which the issue's byte count does not see: this
  * row shows what the memory system gives for that pattern. It is a floor
@@ -141,4 +142,5 @@ const bench_kernel bench_cheb = {
     .setup = setup,
     .run = run,
     .teardown = teardown,
+    .host_variant = "gather",
 };

@@ -63,7 +63,8 @@ static const char help[] =
     "            traffic per order = nnz*8 + n*8 + 3*n*F*4 bytes. Variant\n"
     "            gather: the same graph's loads alone (L and the X row of\n"
     "            each entry, prefetched alike; no recurrence), in the same\n"
-    "            bytes: the floor the memory system sets for F >= 16.\n"
+    "            bytes: the floor the memory system sets for F >= 16\n"
+    "            (host code: one row, on the first CPU backend listed).\n"
     "            Shapes: 1000x1000x3000000 with F = 1, 16, 64 (gather: 16,\n"
     "            64); --quick: 100x100x30000x16\n"
     "  attention softmax, sigmoid and sinkhorn (3 half-steps) modes, shape\n"
@@ -358,6 +359,10 @@ int cmd_bench(int argc, char **argv)
     if (!rec)
         return cli_error("bench: out of memory");
     int nrec = 0, failed = 0, done = 0, tty = isatty(STDERR_FILENO);
+    int first_cpu = -1; /* where host_variant rows run */
+    for (int b = nb - 1; b >= 0; b--)
+        if (backends[b] != OPK_BACKEND_OPENCL)
+            first_cpu = b;
     bench_report_header();
     for (int i = 0; i < nk; i++) {
         const bench_kernel *k = kernels[i];
@@ -378,6 +383,10 @@ int cmd_bench(int argc, char **argv)
                     done++;
                     if (!opk_backend_implements(backends[b], k->op))
                         continue; /* e.g. a kernel without an OpenCL port */
+                    if (k->host_variant &&
+                        !strcmp(sh->variant, k->host_variant) &&
+                        b != first_cpu)
+                        continue; /* host code: once is enough */
                     opk_ctx *ctx = cli_ctx(backends[b], want);
                     if (!ctx) {
                         failed++;
