@@ -2,12 +2,10 @@
  * backend's kernels, split over threads. Softmax and sigmoid: one fused
  * pass; Sinkhorn: the score matrix, the half-steps, P V; linear: the key
  * sums, then the queries. */
-#define _DEFAULT_SOURCE /* madvise */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "../dispatch/ctx.h"
 #include "attention_run.h"
@@ -94,22 +92,6 @@ opk_status opk_attn_run_fused(opk_ctx *ctx, opk_attn_job *jb)
     return OPK_OK;
 }
 
-/* A large scratch buffer, on transparent huge pages where the system allows
- * it (thousands fewer page faults for the score matrix); opk_free frees it. */
-static float *alloc_big(size_t floats)
-{
-    const size_t bytes = floats * sizeof(float), al = (size_t)2 << 20;
-    if (bytes < 2 * al)
-        return opk_alloc(bytes);
-    /* Through the injectable allocator (counted, freed by opk_free). */
-    void *p = opk_alloc_aligned(bytes, al);
-#ifdef MADV_HUGEPAGE
-    if (p)
-        madvise(p, (bytes + al - 1) & ~(al - 1), MADV_HUGEPAGE); /* a hint */
-#endif
-    return p;
-}
-
 /* NaN-aware max for merging the Sinkhorn column maxima (SPEC 1; the sign
  * of a zero maximum never matters, see kernels/sinkhorn.c). */
 static float sk_max(float m, float u) { return (u > m || u != u) ? u : m; }
@@ -140,7 +122,7 @@ opk_status opk_attn_run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
         return opk_fail(ctx, OPK_ERR_NOMEM,
                         "attention: sinkhorn mode needs the %zux%zu score "
                         "matrix, which overflows size_t", n, m);
-    float *mem = alloc_big(total);
+    float *mem = opk_alloc_huge(total * sizeof(float));
     if (!mem)
         return nomem(ctx, "the sinkhorn-mode score matrix and state", total);
     float *S = mem, *pack = S + nS, *la = pack + npack, *fb0 = la + n16;

@@ -1,10 +1,8 @@
 /* Chebyshev propagation (SPEC 3.3): argument checks, the order loop with
  * rows split across threads by nonzeros, and the scalar reference. */
-#define _DEFAULT_SOURCE /* madvise */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "../dispatch/ctx.h"
 #include "common.h"
@@ -88,25 +86,6 @@ static opk_span span_of(const void *p, int64_t count, size_t size)
 
 /* Work (stored entries + rows) of one chunk of rows handed to a thread. */
 #define CHUNK_WORK ((uint64_t)1 << 15)
-
-/* The T blocks are read at random rows (one per stored entry): with 4 KiB
- * pages nearly every such read of a large block also misses the TLB, and a
- * page walk under virtualization costs more than the read. Large blocks
- * therefore ask for transparent huge pages (where the kernel offers them;
- * elsewhere this is plain aligned memory). */
-static float *alloc_blocks(size_t bytes)
-{
-    const size_t huge = (size_t)2 << 20;
-    if (bytes < 2 * huge)
-        return opk_alloc(bytes);
-    size_t n = (bytes + huge - 1) & ~(huge - 1);
-    float *p = n < bytes ? NULL : opk_alloc_aligned(n, huge);
-#ifdef MADV_HUGEPAGE
-    if (p)
-        madvise(p, n, MADV_HUGEPAGE);
-#endif
-    return p;
-}
 
 /* First row of part t of nt: rows are weighted by entries + 1, so a few
  * very dense rows do not make one part most of the work. */
@@ -210,7 +189,7 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
     if (nblk) {
         if (__builtin_mul_overflow(n, F, &blk) ||
             __builtin_mul_overflow(blk, nblk * sizeof(float), &blk) ||
-            !(buf = alloc_blocks(blk))) {
+            !(buf = opk_alloc_huge(blk))) {
             opk_free(cc);
             return opk_fail(ctx, OPK_ERR_NOMEM,
                             "cheb: cannot allocate %zu blocks of %zu x %zu "
@@ -275,7 +254,7 @@ opk_status opk_cheb(opk_ctx *ctx, opk_csr L, float lmin, float lmax,
         }
     }
     opk_free(cut);
-    opk_free(buf); /* opk_alloc and alloc_blocks memory alike */
+    opk_free(buf);
     opk_free(cc);
     return OPK_OK;
 }

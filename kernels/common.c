@@ -1,4 +1,5 @@
 /* Error messages, argument checks and aligned allocation shared by kernels. */
+#define _DEFAULT_SOURCE /* madvise */
 #include "common.h"
 
 #include <stdarg.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../dispatch/ctx.h"
 #include "test_hooks.h"
@@ -135,6 +137,20 @@ void *opk_alloc_aligned(size_t bytes, size_t align)
     void *p = aligned_alloc(align, n ? n : align);
     if (p)
         atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
+    return p;
+}
+
+void *opk_alloc_huge(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 2 * huge)
+        return opk_alloc(bytes);
+    size_t n = (bytes + huge - 1) & ~(huge - 1);
+    void *p = n < bytes ? NULL : opk_alloc_aligned(n, huge);
+#ifdef MADV_HUGEPAGE
+    if (p)
+        madvise(p, n, MADV_HUGEPAGE);
+#endif
     return p;
 }
 

@@ -45,6 +45,12 @@ void *opk_alloc(size_t bytes);
 /* The same with a power-of-two alignment >= 64 (e.g. 2 MiB for huge pages);
  * freed with opk_free. */
 void *opk_alloc_aligned(size_t bytes, size_t align);
+/* A large buffer (2 MiB or more) on transparent huge pages where the system
+ * offers them (a hint: elsewhere plain aligned memory); smaller ones as
+ * opk_alloc. Random row reads of a big block (Chebyshev's T blocks) then
+ * miss the TLB far less, and a big scratch (attention's scores) takes
+ * thousands fewer page faults. Freed with opk_free. */
+void *opk_alloc_huge(size_t bytes);
 void opk_free(void *p);
 /* malloc, calloc and realloc through the same failure-injection hook
  * (kernels/test_hooks.h) and live-block count as opk_alloc, for host
