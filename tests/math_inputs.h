@@ -21,7 +21,6 @@
 #include "opk.h"
 
 #define MATH_CHUNK ((size_t)1 << 24)
-#define MATH_EDGES 3000 /* room for math_edges */
 
 static inline float math_from_bits(uint32_t u)
 {

@@ -10,14 +10,10 @@
  *   test_cl_math all    all 2^32 inputs (ctest label slow).
  *
  * Exit status 77 (skipped) when no OpenCL device is usable. */
-#include <float.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sleef.h>
 
 #include "../cl/hooks.h"
 #include "backends.h"
