@@ -15,6 +15,7 @@
  * for F >= 16 (an X row of a line or more); at F = 1, X fits the last-level
  * cache and this loop's add chain, not memory, sets its time, so the
  * default set has no F = 1 gather row. */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +75,13 @@ static int setup(const bench_shape *s, void **state, char *err, size_t n)
     st->gather = !strcmp(s->variant, "gather");
     st->x = bench_alloc_floats(st->n * st->F);
 #ifdef MADV_HUGEPAGE
-    if (st->x && st->gather) /* a hint; whole 2 MiB pages inside x only */
-        for (size_t h = (size_t)2 << 20, a = ((size_t)st->x + h - 1) & ~(h - 1);
-             a + h <= (size_t)(st->x + st->n * st->F); a += h)
-            madvise((void *)a, h, MADV_HUGEPAGE);
+    if (st->x && st->gather) { /* a hint, on the whole 2 MiB pages of x */
+        const uintptr_t h = (uintptr_t)2 << 20;
+        uintptr_t a = ((uintptr_t)st->x + h - 1) & ~(h - 1);
+        uintptr_t e = (uintptr_t)(st->x + st->n * st->F) & ~(h - 1);
+        if (e > a)
+            madvise((void *)a, e - a, MADV_HUGEPAGE);
+    }
 #endif
     st->y = bench_alloc_floats(st->n * st->F);
     if (!st->x || !st->y ||
