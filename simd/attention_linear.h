@@ -309,8 +309,11 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
         }
         const float *vb = jb->v + jc * ldv;
         const size_t jx = jc + KV_J; /* the next batch, up to m */
-        kv_next nx = {jb->k + jx * ldk, jb->v + jx * ldv, ldk, ldv, d, dv,
-                      jx < jb->m ? (jb->m - jx < KV_J ? jb->m - jx : KV_J) : 0};
+        const size_t np = jx < jb->m ? (jb->m - jx < KV_J ? jb->m - jx : KV_J) : 0;
+        /* No pointer past the operands is formed (a huge ld with few rows
+         * would wrap it: undefined even unread; found by fuzz_attn_cheb). */
+        kv_next nx = {np ? jb->k + jx * ldk : jb->k, np ? jb->v + jx * ldv : jb->v,
+                      ldk, ldv, d, dv, np};
         kv_next none = nx;
         none.np = 0;
         for (size_t kb = k0; kb < k1; kb += 16) {

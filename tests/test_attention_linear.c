@@ -6,7 +6,12 @@
  *   to the scalar reference);
  * - in a problem of several pieces of keys and of query rows, the first
  *   zero row is named (of Q before K), whichever thread finds it;
- * - O is untouched on every error. */
+ * - O is untouched on every error;
+ * - one key row with a huge ld for K and V (only row 0 exists, so any ld is
+ *   valid) gives the bits of ld = d on every backend. (Forming a pointer
+ *   past the operands there was undefined behaviour that clang's UBSan
+ *   reports: the fuzz_attn_cheb finding, replayed from its corpus by
+ *   tests/fuzz.sh; GCC's sanitizer build does not see it.) */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +27,7 @@ static const int threads[] = {1, 2, 3, 7};
 
 typedef struct prob {
     size_t n, m, d, dv;
+    size_t ldk, ldv; /* of K and V: d and dv unless a test sets them */
     float *q, *k, *v, *h, *o;
 } prob;
 
@@ -29,6 +35,7 @@ static void prob_init(prob *p, size_t n, size_t m, size_t d, size_t dv,
                       uint64_t seed)
 {
     p->n = n, p->m = m, p->d = d, p->dv = dv;
+    p->ldk = d, p->ldv = dv;
     p->q = malloc(n * d * 4), p->k = malloc(m * d * 4);
     p->v = malloc(m * dv * 4), p->o = malloc(n * dv * 4);
     p->h = malloc(n * dv * 4);
@@ -59,11 +66,11 @@ static void expect(const prob *p, const char *want, const char *what)
             opk_attention_opts op = opk_attention_opts_default();
             op.norm = OPK_NORM_LINEAR;
             op.tau = 0.6f;
-            opk_cmat V = {p->v, p->m, p->dv, p->dv};
+            opk_cmat V = {p->v, p->m, p->dv, p->ldv};
             opk_cmat H = {p->h, p->n, p->dv, p->dv};
             opk_status st = opk_attention(
                 ctx, (opk_cmat){p->q, p->n, p->d, p->d},
-                (opk_cmat){p->k, p->m, p->d, p->d}, V,
+                (opk_cmat){p->k, p->m, p->d, p->ldk}, V,
                 p->n == p->m ? NULL : &H, &op,
                 (opk_mat){p->o, p->n, p->dv, p->dv});
             const char *be = opk_backend_name(backends[bi]);
@@ -143,6 +150,20 @@ static void test_first_zero_row(void)
     prob_free(&p);
 }
 
+static void test_huge_ld(void)
+{
+    prob p;
+    prob_init(&p, 1, 1, 3, 2, 91);
+    float tight[2];
+    expect(&p, NULL, "one key, ld = d");
+    memcpy(tight, p.o, sizeof tight);
+    /* 256 rows of it (a batch of keys) times 4 bytes wrap to -4096 */
+    p.ldk = p.ldv = ((size_t)1 << 54) - 4;
+    expect(&p, NULL, "one key, ld = 2^54 - 4");
+    CHECK(!memcmp(p.o, tight, sizeof tight), "one key: a huge ld changes the bits");
+    prob_free(&p);
+}
+
 int main(void)
 {
     nbackends = test_backends_for(OPK_KERNEL_ATTENTION, backends);
@@ -152,5 +173,6 @@ int main(void)
     printf("\n");
     test_underflow();
     test_first_zero_row();
+    test_huge_ld();
     return check_summary("test_attention_linear");
 }
