@@ -157,10 +157,12 @@ ALWAYS_INLINE void ks_store(float *ks, const VF *s, size_t kn)
     }
 }
 
-/* Where the next batch of keys is, for the prefetches: np rows. */
+/* Where the next batch of keys is, for the prefetches: np rows; pk, pv:
+ * whether this tile prefetches their K rows, their V rows. */
 typedef struct kv_next {
     const float *k, *v;
     size_t ldk, ldv, d, dv, np;
+    int pk, pv;
 } kv_next;
 
 /* KV rows kv[r] (R of them) x F vectors from f0 += k^_j(r) v_j over the
@@ -214,9 +216,11 @@ ALWAYS_INLINE void kv_tile(float *kv, size_t dvp, const float *kh,
 #pragma GCC unroll 8
             for (int f = 0; f < F; f++)
                 vsv[f] = v_add(vsv[f], vv[f]);
-        if (SK && t < nx->np) {
-            prefetch_row(nx->k + t * nx->ldk, nx->d);
-            prefetch_row(nx->v + t * nx->ldv, nx->dv);
+        if (t < nx->np) {
+            if (nx->pk)
+                prefetch_row(nx->k + t * nx->ldk, nx->d);
+            if (nx->pv)
+                prefetch_row(nx->v + t * nx->ldv, nx->dv);
         }
     }
 #pragma GCC unroll 8
@@ -313,8 +317,12 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
         /* No pointer past the operands is formed (a huge ld with few rows
          * would wrap it: undefined even unread; found by fuzz_attn_cheb). */
         kv_next nx = {np ? jb->k + jx * ldk : jb->k, np ? jb->v + jx * ldv : jb->v,
-                      ldk, ldv, d, dv, np};
-        kv_next none = nx;
+                      ldk, ldv, d, dv, np, 1, 1};
+        /* With two tiles of rows or more, the first prefetches the K rows
+         * and the second the V rows: the misses spread over the batch. */
+        const int split = (k1 - k0 < 16 ? k1 - k0 : 16) >= 2 * LIN_R;
+        kv_next nk = nx, nv = nx, none = nx;
+        nk.pv = nv.pk = 0;
         none.np = 0;
         for (size_t kb = k0; kb < k1; kb += 16) {
             const size_t kn = k1 - kb < 16 ? k1 - kb : 16;
@@ -324,7 +332,7 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
             const int sv = do_vs && kb == k0;
             float *kvb = ln->kv + kb * dvp;
             size_t r = 0;
-            const kv_next *pf = kb == k0 ? &nx : &none;
+            const kv_next *pf = kb != k0 ? &none : split ? &nk : &nx;
             if (kn >= LIN_R) {
                 kv_first(kvb, dvp, kh, vb, ldv, dv, jn, LIN_R, ln->ks + kb, kn,
                          sv, ln->vs, pf);
@@ -336,7 +344,8 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
             }
             for (; r + LIN_R <= kn; r += LIN_R)
                 kv_rows(kvb + r * dvp, dvp, kh + r, vb, ldv, dv, jn, LIN_R, 0,
-                        NULL, 0, 0, NULL, &none);
+                        NULL, 0, 0, NULL,
+                        kb == k0 && r == LIN_R && split ? &nv : &none);
             for (; r < kn; r++)
                 kv_rows(kvb + r * dvp, dvp, kh + r, vb, ldv, dv, jn, 1, 0, NULL,
                         0, 0, NULL, &none);
@@ -351,11 +360,30 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
     }
 }
 
+/* Rows of Q and H to prefetch: items 0..np-1 are rows of Q from q, items
+ * np..2np-1 rows of H from h. */
+typedef struct rows_next {
+    const float *q, *h;
+    size_t np;
+} rows_next;
+
+ALWAYS_INLINE void rows_next_item(const opk_attn_job *jb, const rows_next *p,
+                                  size_t s)
+{
+    if (s < p->np)
+        prefetch_row(p->q + s * jb->ldq, jb->d);
+    else if (s < 2 * p->np)
+        prefetch_row(p->h + (s - p->np) * jb->ldh, jb->dv);
+}
+
 /* Rows t0.. (R of them) of a block of queries, features f0 + F vectors:
- * num = vs + fma chain over k of q^_ik KV_k; B = fl(num * rden); mixing. */
+ * num = vs + fma chain over k of q^_ik KV_k; B = fl(num * rden); mixing.
+ * The prefetches of px go one per step of k (a burst of them would wait
+ * for free miss buffers), the rest after the loop. */
 ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
                             const float *qhT, const float *rden, size_t i0,
-                            size_t t0, size_t f0, int stream, int R, int F)
+                            size_t t0, size_t f0, int stream, int R, int F,
+                            const rows_next *px)
 {
     const size_t dvp = jb->dvp, dv = jb->dv;
     VF acc[LIN_R][LIN_F];
@@ -367,6 +395,7 @@ ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
     const float *kvr = ln->kv + f0;
     const float *qk = qhT + t0;
     for (size_t k = 0; k < jb->d; k++, kvr += dvp, qk += LIN_GV) {
+        rows_next_item(jb, px, k);
         VF vv[LIN_F];
 #pragma GCC unroll 8
         for (int f = 0; f < F; f++)
@@ -379,6 +408,8 @@ ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
                 acc[r][f] = v_fma(b, vv[f], acc[r][f]);
         }
     }
+    for (size_t s = jb->d; s < 2 * px->np; s++)
+        rows_next_item(jb, px, s);
     const VF a1 = v_set1(jb->a1), tau = v_set1(jb->tau);
     const VF a2 = v_set1(jb->a2), a3 = v_set1(jb->a3);
     const size_t nf = dv - f0;
@@ -408,13 +439,16 @@ ALWAYS_INLINE void num_tile(const opk_attn_job *jb, const opk_attn_linear *ln,
 
 ALWAYS_INLINE void num_rows(const opk_attn_job *jb, const opk_attn_linear *ln,
                             const float *qhT, const float *rden, size_t i0,
-                            size_t t0, int stream, int R)
+                            size_t t0, int stream, int R, const rows_next *px)
 {
+    const rows_next none = {px->q, px->h, 0};
     size_t nv = (jb->dv + VL - 1) / VL, f = 0;
     for (; f + LIN_F <= nv; f += LIN_F)
-        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, LIN_F);
+        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, LIN_F,
+                 f ? &none : px);
     for (; f < nv; f++)
-        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, 1);
+        num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, 1,
+                 f ? &none : px);
 }
 
 /* Query rows [r0, r1) in blocks of LIN_GV: the block transposed once (its
@@ -466,14 +500,14 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
         const size_t ix = i0 + 2 * LIN_GV, nx = ix < jb->n ? jb->n - ix : 0;
         size_t t = 0;
         for (; t + LIN_R <= nr; t += LIN_R) {
-            for (size_t u = t; u < t + LIN_R && u < nx; u++) {
-                prefetch_row(jb->q + (ix + u) * jb->ldq, d);
-                prefetch_row(jb->h + (ix + u) * jb->ldh, jb->dv);
-            }
-            num_rows(jb, ln, qhT, rden, i0, t, stream, LIN_R);
+            const size_t np = t + LIN_R <= nx ? LIN_R : nx > t ? nx - t : 0;
+            const rows_next px = {np ? jb->q + (ix + t) * jb->ldq : jb->q,
+                                  np ? jb->h + (ix + t) * jb->ldh : jb->h, np};
+            num_rows(jb, ln, qhT, rden, i0, t, stream, LIN_R, &px);
         }
+        const rows_next none = {jb->q, jb->h, 0};
         for (; t < nr; t++)
-            num_rows(jb, ln, qhT, rden, i0, t, stream, 1);
+            num_rows(jb, ln, qhT, rden, i0, t, stream, 1, &none);
     }
     if (stream)
         v_sfence(); /* streaming stores visible before the threads join */
