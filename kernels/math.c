@@ -1,4 +1,4 @@
-/* E and Lg over an array, scalar (the table's math_n): SLEEF's purecfma
+/* E, Lg or Sq over an array, scalar (the table's math_n): SLEEF's purecfma
  * functions themselves, the reference of tests/test_math.c. */
 #include "scalar.h"
 #include "sleef1.h"
@@ -6,5 +6,5 @@
 void opk_math_n_scalar(int fn, const float *x, float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        y[i] = fn ? opk_Lg(x[i]) : opk_E(x[i]);
+        y[i] = fn == 2 ? opk_Sq(x[i]) : fn ? opk_Lg(x[i]) : opk_E(x[i]);
 }

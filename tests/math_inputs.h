@@ -85,13 +85,14 @@ static inline unsigned long math_compare(const char *who, int fn,
     unsigned long bad = 0;
 #pragma omp parallel for reduction(+ : bad) schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float r = fn ? Sleef_finz_logf1_u10purecfma(x[i])
-                     : Sleef_finz_expf1_u10purecfma(x[i]);
+        float r = fn == 2 ? Sleef_finz_sqrtf1_u05purecfma(x[i])
+                  : fn    ? Sleef_finz_logf1_u10purecfma(x[i])
+                          : Sleef_finz_expf1_u10purecfma(x[i]);
         if (math_bits(r) != math_bits(y[i]) && !(isnan(r) && isnan(y[i]))) {
             bad++;
             if (seen + bad <= 8)
                 fprintf(stderr, "%s(%a = 0x%08x): SLEEF %a (0x%08x), %s %a (0x%08x)\n",
-                        fn ? "Lg" : "E", (double)x[i], math_bits(x[i]),
+                        fn == 2 ? "Sq" : fn ? "Lg" : "E", (double)x[i], math_bits(x[i]),
                         (double)r, math_bits(r), who, (double)y[i],
                         math_bits(y[i]));
         }

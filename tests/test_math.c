@@ -1,7 +1,8 @@
-/* Each usable CPU backend's vector E and Lg (its table's math_n: the
- * inlined E of simd/avx512/vec.h and simd/avx2/vec.h, SLEEF's vector
- * functions elsewhere) against SLEEF's scalar Sleef_finz_expf1_u10purecfma
- * and Sleef_finz_logf1_u10purecfma, bit for bit (any NaN equals any NaN).
+/* Each usable CPU backend's vector E, Lg and Sq (its table's math_n: the
+ * inlined E of simd/avx512/vec.h and simd/avx2/vec.h, the sqrt instruction
+ * as Sq, SLEEF's vector functions elsewhere) against SLEEF's scalar
+ * Sleef_finz_expf1_u10purecfma, Sleef_finz_logf1_u10purecfma and
+ * Sleef_finz_sqrtf1_u05purecfma, bit for bit (any NaN equals any NaN).
  * Every length mod the vector width is covered (the tails).
  *
  *   test_math        the sample and edge values of math_inputs.h
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
         return 1;
     for (int bi = 0; bi < nb; bi++) {
         const char *name = opk_backend_name(list[bi]);
-        unsigned long bad[2] = {0, 0}, tested = 0;
+        unsigned long bad[3] = {0, 0, 0}, tested = 0;
         for (uint64_t k = 0; k < (all ? 256u : 2u); k++) {
             size_t n = MATH_CHUNK;
             if (all)
@@ -32,7 +33,7 @@ int main(int argc, char **argv)
                 n = math_sample(x, test_scaled(256) < 256 ? test_scaled(256) : 256);
             else
                 n = math_edges(x);
-            for (int fn = 0; fn < 2; fn++) {
+            for (int fn = 0; fn < 3; fn++) {
                 /* the edge values also at offsets 1..16: every tail
                  * length, from unaligned starts too */
                 for (size_t o = 0; o <= (!all && k == 1 ? 16u : 0u); o++) {
@@ -44,10 +45,11 @@ int main(int argc, char **argv)
             }
             tested += n;
         }
-        CHECK(bad[0] == 0 && bad[1] == 0, "%s: E differs on %lu, Lg on %lu inputs",
-              name, bad[0], bad[1]);
-        printf("%s: %lu inputs, E %lu differ, Lg %lu differ\n", name, tested,
-               bad[0], bad[1]);
+        CHECK(bad[0] == 0 && bad[1] == 0 && bad[2] == 0,
+              "%s: E differs on %lu, Lg on %lu, Sq on %lu inputs", name, bad[0],
+              bad[1], bad[2]);
+        printf("%s: %lu inputs, E %lu differ, Lg %lu differ, Sq %lu differ\n",
+               name, tested, bad[0], bad[1], bad[2]);
     next:;
     }
     free(x), free(y);
