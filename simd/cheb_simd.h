@@ -35,14 +35,18 @@
 #endif
 
 /* F = 1: one scalar fma chain per row (compiled in each ISA's files,
- * with -mfma), with the prefetches above. */
-static inline void opk_cheb_rows_f1(const opk_cheb_job *j,
-                                    const opk_cheb_step *s, size_t r0,
-                                    size_t r1)
+ * with -mfma), with the prefetches above. ld: the row stride of v, w, t
+ * and y when all are 1 (a constant: no integer multiply per entry; 4-9%
+ * faster with one thread), else 0 (their own strides). */
+static inline __attribute__((always_inline)) void
+opk_cheb_rows_f1_ld(const opk_cheb_job *j, const opk_cheb_step *s, size_t r0,
+                    size_t r1, const size_t ld)
 {
     const int32_t *col = j->col_idx;
     const float *val = j->val, *v = s->v;
-    const size_t ldv = s->ldv;
+    const size_t ldv = ld ? ld : s->ldv;
+    const size_t ldw = ld ? ld : s->ldw, ldt = ld ? ld : s->ldt;
+    const size_t ldy = ld ? ld : s->ldy;
     const int64_t nnz = j->row_ptr[j->n];
     for (size_t i = r0; i < r1; i++) {
         const int64_t q0 = j->row_ptr[i], q1 = j->row_ptr[i + 1];
@@ -57,17 +61,28 @@ static inline void opk_cheb_rows_f1(const opk_cheb_job *j,
         float t, y;
         if (s->w) {
             const float d = 2.0f * b;
-            t = d - s->w[i * s->ldw];
-            y = fmaf(s->c, t, s->y[i * s->ldy]);
+            t = d - s->w[i * ldw];
+            y = fmaf(s->c, t, s->y[i * ldy]);
         } else {
             const float y0 = s->c0 * vi;
             t = b;
             y = fmaf(s->c, t, y0);
         }
         if (s->t)
-            s->t[i * s->ldt] = t;
-        s->y[i * s->ldy] = y;
+            s->t[i * ldt] = t;
+        s->y[i * ldy] = y;
     }
+}
+
+static inline void opk_cheb_rows_f1(const opk_cheb_job *j,
+                                    const opk_cheb_step *s, size_t r0,
+                                    size_t r1)
+{
+    if (s->ldv == 1 && (!s->w || s->ldw == 1) && (!s->t || s->ldt == 1) &&
+        s->ldy == 1)
+        opk_cheb_rows_f1_ld(j, s, r0, r1, 1);
+    else
+        opk_cheb_rows_f1_ld(j, s, r0, r1, 0);
 }
 
 #endif
