@@ -243,13 +243,15 @@ ALWAYS_INLINE void kv_rows(float *kv, size_t dvp, const float *kh,
                            int R, int SK, float *ks, size_t kn, int SV,
                            float *vs, const kv_next *nx)
 {
+    kv_next rest = *nx; /* the prefetches go with the first features */
+    rest.np = 0;
     size_t nv = (dv + VL - 1) / VL, f = 0;
     for (; f + LIN_F <= nv; f += LIN_F)
         kv_tile(kv, dvp, kh, v, ldv, dv, jn, f * VL, R, LIN_F, SK && f == 0,
-                ks, kn, SV, vs, nx);
+                ks, kn, SV, vs, f ? &rest : nx);
     for (; f < nv; f++)
         kv_tile(kv, dvp, kh, v, ldv, dv, jn, f * VL, R, 1, SK && f == 0, ks,
-                kn, SV, vs, nx);
+                kn, SV, vs, f ? &rest : nx);
 }
 
 /* The first KV tile of a block of 16 rows carries ks, the prefetches
