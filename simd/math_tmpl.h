@@ -1,8 +1,8 @@
-/* SPEC 1's E, Lg (fn 1) or Sq (fn 2) over an array, with the backend's own
- * vector functions (v_E, v_Lg, v_Sq): what tests/test_math.c compares with
- * SLEEF's scalar ones
- * bit for bit, so that an inlined E (simd/avx512/vec.h, simd/avx2/vec.h)
- * is checked on every run. The including file defines MATH_NAME(x). */
+/* SPEC 1's E (fn 0), Lg (fn 1) or Sq (fn 2) over an array, with the
+ * backend's own vector functions (v_E, v_Lg, v_Sq): what tests/test_math.c
+ * compares with SLEEF's scalar ones bit for bit, so that an inlined E
+ * (simd/avx512/vec.h, simd/avx2/vec.h) is checked on every run. The
+ * including file defines MATH_NAME(x). */
 void MATH_NAME(opk_math_n)(int fn, const float *x, float *y, size_t n)
 {
     size_t i = 0;

@@ -1,6 +1,7 @@
 /* Each usable CPU backend's vector E, Lg and Sq (its table's math_n: the
- * inlined E of simd/avx512/vec.h and simd/avx2/vec.h, the sqrt instruction
- * as Sq, SLEEF's vector functions elsewhere) against SLEEF's scalar
+ * inlined E of simd/avx512/vec.h and simd/avx2/vec.h, SLEEF's vector
+ * functions elsewhere; Sq stays SLEEF's, which is not the IEEE sqrt on
+ * every input: see README, Numerics) against SLEEF's scalar
  * Sleef_finz_expf1_u10purecfma, Sleef_finz_logf1_u10purecfma and
  * Sleef_finz_sqrtf1_u05purecfma, bit for bit (any NaN equals any NaN).
  * Every length mod the vector width is covered (the tails).
