@@ -20,7 +20,13 @@
  *   30-50% slower on the 1M-node graph, where the prefetch distance is
  *   what matters.
  * - non-temporal prefetch of the column/value streams (to keep them from
- *   evicting v from the L3): 10-20% slower for F = 1, no gain for F = 16. */
+ *   evicting v from the L3): 10-20% slower for F = 1, no gain for F = 16.
+ * - F = 1 with no branch per row (session 5, not kept): a block's entries
+ *   in 4 interleaved streams, each one fma chain zeroed after a row's last
+ *   entry by a mask, row sums picked up afterwards. 12% faster on a
+ *   90K-node graph, 2-3% (noise) on the 1M-node one: there the random
+ *   reads of v bound it, and `opk bench`'s F = 1 gather row (the loads
+ *   alone, 8 independent sums) is only 1.4x faster than this kernel. */
 #ifndef OPK_SIMD_CHEB_H
 #define OPK_SIMD_CHEB_H
 
