@@ -17,7 +17,8 @@ long opk_test_alloc_calls(void);
  * leak counter that works without a sanitizer). */
 long opk_test_alloc_live(void);
 
-/* y_i = E(x_i) (fn 0), Lg(x_i) (fn 1) or Sq(x_i) (fn 2) for i < n with
+/* y_i = E(x_i) (fn 0), Lg(x_i) (fn 1), Sq(x_i) (fn 2) or E(x_i) for
+ * x_i <= 0 or NaN (fn 3; other x_i give any value) for i < n with
  * backend b's own vector functions (its table's math_n); -1 if b is not a
  * compiled-in CPU backend (tests/test_math.c). */
 int opk_test_math(int b, int fn, const float *x, float *y, size_t n);

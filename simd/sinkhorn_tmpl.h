@@ -65,7 +65,37 @@ ALWAYS_INLINE void plan16(v_lane16 *acc, const VF *t, const VF *gv, VF vfo,
  * of recomputing it) and M = max_j fl(t_j + g_j). `clean`: no g_j is NaN or
  * +inf, so no u is NaN and a plain max will do (maxps(u, acc) keeps acc
  * when either is NaN). With `check` also the lane16 sum of
- * P_ij = E(fl(fl(t_j + fo) + g_j)) (fo the old f_i) into *rsum. */
+ * P_ij = E(fl(fl(t_j + fo) + g_j)) (fo the old f_i) into *rsum. One chunk
+ * of c elements at j: full chunks pass c = 16, a constant, so that their
+ * loop has no tail logic. */
+ALWAYS_INLINE void max_chunk(int check, int clean, const float *s,
+                             const float *g, size_t j, size_t c, VF vb,
+                             VF vfo, float *tbuf, v_maxacc *mx, v_lane16 *acc)
+{
+    VF t[SK_NV], gv[SK_NV], u[SK_NV];
+    for (size_t o = 0; o < SK_NV; o++) {
+        t[o] = v_mul(vb, ld_sub(s + j, c, o));
+        gv[o] = ld_sub(g + j, c, o);
+    }
+    for (size_t o = 0; o < SK_NV; o++)
+        v_store_a(tbuf + j + o * VL, t[o]);
+    for (size_t o = 0; o < SK_NV; o++)
+        u[o] = v_add(t[o], gv[o]);
+    if (clean && c == 16)
+        for (size_t o = 0; o < SK_NV; o++)
+            mx->m = v_max(u[o], mx->m);
+    else
+        for (size_t o = 0; o < SK_NV; o++) {
+            size_t n = sub_c(c, o);
+            if (n == VL)
+                v_maxacc_add(mx, u[o]);
+            else if (n)
+                v_maxacc_add_n(mx, u[o], n);
+        }
+    if (check)
+        plan16(acc, t, gv, vfo, NULL, c);
+}
+
 ALWAYS_INLINE float sweep_max(int check, int clean, const float *s,
                               const float *g, size_t m, VF vb, float fo,
                               float *tbuf, float *rsum)
@@ -75,56 +105,49 @@ ALWAYS_INLINE float sweep_max(int check, int clean, const float *s,
     v_lane16 acc;
     v_lane16_init(&acc);
     const VF vfo = v_set1(fo);
-    for (size_t j = 0; j < m; j += 16) {
-        size_t c = m - j < 16 ? m - j : 16;
-        VF t[SK_NV], gv[SK_NV], u[SK_NV];
-        for (size_t o = 0; o < SK_NV; o++) {
-            t[o] = v_mul(vb, ld_sub(s + j, c, o));
-            gv[o] = ld_sub(g + j, c, o);
-        }
-        for (size_t o = 0; o < SK_NV; o++)
-            v_store_a(tbuf + j + o * VL, t[o]);
-        for (size_t o = 0; o < SK_NV; o++)
-            u[o] = v_add(t[o], gv[o]);
-        if (clean && c == 16)
-            for (size_t o = 0; o < SK_NV; o++)
-                mx.m = v_max(u[o], mx.m);
-        else
-            for (size_t o = 0; o < SK_NV; o++) {
-                size_t n = sub_c(c, o);
-                if (n == VL)
-                    v_maxacc_add(&mx, u[o]);
-                else if (n)
-                    v_maxacc_add_n(&mx, u[o], n);
-            }
-        if (check)
-            plan16(&acc, t, gv, vfo, NULL, c);
-    }
+    size_t j = 0;
+    for (; j + 16 <= m; j += 16)
+        max_chunk(check, clean, s, g, j, 16, vb, vfo, tbuf, &mx, &acc);
+    if (j < m)
+        max_chunk(check, clean, s, g, j, m - j, vb, vfo, tbuf, &mx, &acc);
     if (check)
         *rsum = v_lane16_result(&acc);
     return v_maxacc_result(&mx);
 }
 
-/* Sweep 2: lane16 sum of E(fl(fl(t_j + g_j) - M)). Meanwhile the next row
- * is prefetched into L2 (one line per chunk), so that sweep 1 of the next
- * row does not wait on memory. */
+/* Sweep 2: lane16 sum of E(fl(fl(t_j + g_j) - M)). M is the maximum of
+ * those very sums, so the argument is <= 0 (or NaN): v_E_le0. Meanwhile
+ * the next row is prefetched into L2 (one line per chunk), so that sweep 1
+ * of the next row does not wait on memory. */
+ALWAYS_INLINE void sum_chunk(const float *tbuf, const float *g, size_t j,
+                             size_t c, VF vm, const float *next,
+                             v_lane16 *acc)
+{
+    if (next)
+        v_prefetch_l2(next + j);
+    VF e[SK_NV];
+    for (size_t o = 0; o < SK_NV; o++) {
+        VF u = v_add(v_load_a(tbuf + j + o * VL), ld_sub(g + j, c, o));
+        e[o] = v_E_le0(v_sub(u, vm));
+    }
+    add_chunk(acc, e, c);
+}
+
 static float sweep_sum(const float *tbuf, const float *g, size_t m, float M,
                        const float *next)
 {
     v_lane16 acc;
     v_lane16_init(&acc);
     const VF vm = v_set1(M);
-    for (size_t j = 0; j < m; j += 16) {
-        size_t c = m - j < 16 ? m - j : 16;
-        if (next)
-            v_prefetch_l2(next + j);
-        VF e[SK_NV];
-        for (size_t o = 0; o < SK_NV; o++) {
-            VF u = v_add(v_load_a(tbuf + j + o * VL), ld_sub(g + j, c, o));
-            e[o] = v_E(v_sub(u, vm));
-        }
-        add_chunk(&acc, e, c);
-    }
+    size_t j = 0;
+    if (next)
+        for (; j + 16 <= m; j += 16)
+            sum_chunk(tbuf, g, j, 16, vm, next, &acc);
+    else
+        for (; j + 16 <= m; j += 16)
+            sum_chunk(tbuf, g, j, 16, vm, NULL, &acc);
+    if (j < m)
+        sum_chunk(tbuf, g, j, m - j, vm, next, &acc);
     return v_lane16_result(&acc);
 }
 
@@ -218,6 +241,25 @@ void SK_NAME(opk_sinkhorn_rows)(const opk_sinkhorn_job *jb, size_t r0,
     }
 }
 
+/* Column pass, the chunk of c <= 16 columns at c0: sum += E(fl(fl(t + f)
+ * - cmax)), with one L2 prefetch of the row `ahead`. cmax_j is the maximum
+ * of the column's fl(t + f) (sweep 3), so the argument is <= 0 (or NaN):
+ * v_E_le0. */
+ALWAYS_INLINE void col_chunk(const float *s, const float *cm,
+                             const float *ahead, size_t c0, size_t c, VF vb,
+                             VF vf, float *sum)
+{
+    v_prefetch_l2(ahead + c0);
+    for (size_t o = 0; o < SK_NV; o++) {
+        const size_t n = sub_c(c, o), j = c0 + o * VL;
+        if (!n)
+            break;
+        VF u = v_add(v_mul(vb, v_loadu_c(s + j, n)), vf);
+        VF e = v_E_le0(v_sub(u, v_loadu_c(cm + j, n)));
+        v_store_a(sum + j, v_add(v_load_a(sum + j), e));
+    }
+}
+
 void SK_NAME(opk_sinkhorn_cols)(const opk_sinkhorn_job *jb, size_t c0,
                                 size_t c1, float *scratch)
 {
@@ -235,14 +277,11 @@ void SK_NAME(opk_sinkhorn_cols)(const opk_sinkhorn_job *jb, size_t c0,
         /* Four rows ahead into L2, one line per 16 floats: memory keeps streaming. */
         const float *ahead = i + 4 < jb->rows ? s + 4 * jb->lds : s;
         const VF vf = v_set1(fi);
-        for (size_t c = 0; c < w; c += VL) {
-            size_t n = w - c < VL ? w - c : VL;
-            if ((c & 15) == 0)
-                v_prefetch_l2(ahead + c);
-            VF u = v_add(v_mul(vb, v_loadu_c(s + c, n)), vf);
-            VF e = v_E(v_sub(u, v_loadu_c(cm + c, n)));
-            v_store_a(sum + c, v_add(v_load_a(sum + c), e));
-        }
+        size_t c = 0;
+        for (; c + 16 <= w; c += 16)
+            col_chunk(s, cm, ahead, c, 16, vb, vf, sum);
+        if (c < w)
+            col_chunk(s, cm, ahead, c, w - c, vb, vf, sum);
     }
     const VF ninf = v_set1(-INFINITY);
     for (size_t c = 0; c < w; c += VL) {

@@ -76,8 +76,13 @@ static inline size_t math_edges(float *x)
     return n;
 }
 
-/* Inputs among x[0..n) where y differs from SLEEF's scalar E (fn 0) or Lg
- * (fn 1); the first few are printed, named by who. */
+/* What math_n's fn computes, for messages: E, Lg, Sq, and E of arguments
+ * <= 0 (compared only on x <= 0 or NaN). */
+static const char *const math_fn_names[4] = {"E", "Lg", "Sq", "E_le0"};
+
+/* Inputs among x[0..n) where y differs from SLEEF's scalar E (fn 0 and 3,
+ * the latter on x <= 0 or NaN only), Lg (fn 1) or Sq (fn 2); the first few
+ * are printed, named by who. */
 static inline unsigned long math_compare(const char *who, int fn,
                                          const float *x, const float *y,
                                          size_t n, unsigned long seen)
@@ -85,14 +90,16 @@ static inline unsigned long math_compare(const char *who, int fn,
     unsigned long bad = 0;
 #pragma omp parallel for reduction(+ : bad) schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float r = fn == 2 ? Sleef_finz_sqrtf1_u05purecfma(x[i])
-                  : fn    ? Sleef_finz_logf1_u10purecfma(x[i])
-                          : Sleef_finz_expf1_u10purecfma(x[i]);
+        if (fn == 3 && x[i] > 0.0f)
+            continue; /* E_le0 is for arguments <= 0 (or NaN) only */
+        float r = fn == 2   ? Sleef_finz_sqrtf1_u05purecfma(x[i])
+                  : fn == 1 ? Sleef_finz_logf1_u10purecfma(x[i])
+                            : Sleef_finz_expf1_u10purecfma(x[i]);
         if (math_bits(r) != math_bits(y[i]) && !(isnan(r) && isnan(y[i]))) {
             bad++;
             if (seen + bad <= 8)
                 fprintf(stderr, "%s(%a = 0x%08x): SLEEF %a (0x%08x), %s %a (0x%08x)\n",
-                        fn == 2 ? "Sq" : fn ? "Lg" : "E", (double)x[i], math_bits(x[i]),
+                        math_fn_names[fn], (double)x[i], math_bits(x[i]),
                         (double)r, math_bits(r), who, (double)y[i],
                         math_bits(y[i]));
         }

@@ -1,5 +1,6 @@
-/* Each usable CPU backend's vector E, Lg and Sq (its table's math_n: the
- * inlined E of simd/avx512/vec.h and simd/avx2/vec.h, SLEEF's vector
+/* Each usable CPU backend's vector E, Lg and Sq, and E for arguments <= 0
+ * (its table's math_n: the inlined E of simd/avx512/vec.h and
+ * simd/avx2/vec.h, with and without its clamp, SLEEF's vector
  * functions elsewhere; Sq stays SLEEF's, which is not the IEEE sqrt on
  * every input: see README, Numerics) against SLEEF's scalar
  * Sleef_finz_expf1_u10purecfma, Sleef_finz_logf1_u10purecfma and
@@ -25,7 +26,7 @@ int main(int argc, char **argv)
         return 1;
     for (int bi = 0; bi < nb; bi++) {
         const char *name = opk_backend_name(list[bi]);
-        unsigned long bad[3] = {0, 0, 0}, tested = 0;
+        unsigned long bad[4] = {0, 0, 0, 0}, tested = 0;
         for (uint64_t k = 0; k < (all ? 256u : 2u); k++) {
             size_t n = MATH_CHUNK;
             if (all)
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
                 n = math_sample(x, test_scaled(256) < 256 ? test_scaled(256) : 256);
             else
                 n = math_edges(x);
-            for (int fn = 0; fn < 3; fn++) {
+            for (int fn = 0; fn < 4; fn++) {
                 /* the edge values also at offsets 1..16: every tail
                  * length, from unaligned starts too */
                 for (size_t o = 0; o <= (!all && k == 1 ? 16u : 0u); o++) {
@@ -46,11 +47,12 @@ int main(int argc, char **argv)
             }
             tested += n;
         }
-        CHECK(bad[0] == 0 && bad[1] == 0 && bad[2] == 0,
-              "%s: E differs on %lu, Lg on %lu, Sq on %lu inputs", name, bad[0],
-              bad[1], bad[2]);
-        printf("%s: %lu inputs, E %lu differ, Lg %lu differ, Sq %lu differ\n",
-               name, tested, bad[0], bad[1], bad[2]);
+        CHECK(bad[0] == 0 && bad[1] == 0 && bad[2] == 0 && bad[3] == 0,
+              "%s: E differs on %lu, Lg on %lu, Sq on %lu, E_le0 on %lu inputs",
+              name, bad[0], bad[1], bad[2], bad[3]);
+        printf("%s: %lu inputs, E %lu differ, Lg %lu differ, Sq %lu differ, "
+               "E_le0 %lu differ (of those <= 0 or NaN)\n",
+               name, tested, bad[0], bad[1], bad[2], bad[3]);
     next:;
     }
     free(x), free(y);

@@ -29,9 +29,8 @@ OPK_EXP_POLY(v8_exp_poly, __m256, _mm256_fmadd_ps, _mm256_mul_ps, _mm256_add_ps,
 /* E inline: Sleef_finz_expf8_u10avx2's operations one for one (see v16_E in
  * simd/avx512/vec.h for why; checked by tests/test_math.c), but for d > 100
  * -> +inf, done by computing with min(100.5, d) as there. */
-static inline __m256 v8_E(__m256 x)
+static inline __attribute__((always_inline)) __m256 v8_E_core(__m256 d)
 {
-    const __m256 d = _mm256_min_ps(_mm256_set1_ps(100.5f), x); /* NaN: x */
     __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(d, _mm256_set1_ps(0x1.715476p+0f)));
     __m256 qf = _mm256_cvtepi32_ps(q);
     __m256 u = v8_exp_poly(d, qf);
@@ -42,6 +41,15 @@ static inline __m256 v8_E(__m256 x)
                              _mm256_slli_epi32(_mm256_sub_epi32(q, h), 23), bias)));
     return _mm256_andnot_ps(_mm256_cmp_ps(d, _mm256_set1_ps(-104.0f), _CMP_LT_OS), u);
 }
+
+static inline __m256 v8_E(__m256 x)
+{
+    return v8_E_core(_mm256_min_ps(_mm256_set1_ps(100.5f), x)); /* NaN: x */
+}
+
+/* E of an x known to be <= 0 or NaN (x - max in a log-sum-exp): the same
+ * bits with no clamp. test_math checks it on every such input. */
+static inline __m256 v8_E_le0(__m256 x) { return v8_E_core(x); }
 
 static inline __m256 v8_Lg(__m256 x) { return Sleef_finz_logf8_u10avx2(x); }
 static inline __m256 v8_Sq(__m256 x) { return Sleef_finz_sqrtf8_u05avx2(x); }

@@ -23,6 +23,7 @@ typedef __m256 VM; /* all bits set in selected lanes */
 #define v_max _mm256_max_ps
 #define v_min _mm256_min_ps
 #define v_E v8_E
+#define v_E_le0 v8_E_le0
 #define v_Lg v8_Lg
 #define v_Sq v8_Sq
 #define v_load_n v8_load_n

@@ -40,10 +40,10 @@ OPK_EXP_POLY(v16_exp_poly, __m512, _mm512_fmadd_ps, _mm512_mul_ps, _mm512_add_ps
  * - SLEEF's d > 100 -> +inf by computing with min(100.5, d) (NaN kept):
  *   for any d >= 100, q >= 144 and u * 2^q overflows to +inf by itself.
  * tests/test_math.c compares it with SLEEF's scalar function bit for bit
- * (all 2^32 inputs under the slow label, a sample in the fast suite). */
-static inline __m512 v16_E(__m512 x)
+ * (all 2^32 inputs under the slow label, a sample in the fast suite).
+ * v16_E_core is all of it but the clamp: E of a d <= 100.5 or NaN. */
+static inline __attribute__((always_inline)) __m512 v16_E_core(__m512 d)
 {
-    const __m512 d = _mm512_min_ps(_mm512_set1_ps(100.5f), x); /* NaN: x */
     __m512 qf = _mm512_roundscale_ps(_mm512_mul_ps(d, _mm512_set1_ps(0x1.715476p+0f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 u = v16_exp_poly(d, qf);
@@ -51,6 +51,16 @@ static inline __m512 v16_E(__m512 x)
     return _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(d, _mm512_set1_ps(-104.0f), _CMP_NLT_US),
                                   u, qf);
 }
+
+static inline __m512 v16_E(__m512 x)
+{
+    return v16_E_core(_mm512_min_ps(_mm512_set1_ps(100.5f), x)); /* NaN: x */
+}
+
+/* E of an x known to be <= 0 or NaN (x - max in a log-sum-exp): the same
+ * bits with no clamp, one instruction fewer (Sinkhorn's exps run on the
+ * FMA pipes' budget). test_math checks it on every such input. */
+static inline __m512 v16_E_le0(__m512 x) { return v16_E_core(x); }
 
 static inline __m512 v16_Lg(__m512 x) { return Sleef_finz_logf16_u10avx512f(x); }
 static inline __m512 v16_Sq(__m512 x) { return Sleef_finz_sqrtf16_u05avx512f(x); }

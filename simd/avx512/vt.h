@@ -23,6 +23,7 @@ typedef __mmask16 VM;
 #define v_max _mm512_max_ps
 #define v_min _mm512_min_ps
 #define v_E v16_E
+#define v_E_le0 v16_E_le0
 #define v_Lg v16_Lg
 #define v_Sq v16_Sq
 #define v_load_n v16_load_n

@@ -18,6 +18,7 @@ typedef float32x4_t VF;
 #define v_sub vsubq_f32
 #define v_div vdivq_f32
 #define v_E opk_neon_E
+#define v_E_le0 opk_neon_E /* SLEEF's call: no clamp to drop */
 #define v_Lg opk_neon_Lg
 #define v_Sq opk_neon_Sq
 #define v_load_n opk_neon_load_n
