@@ -99,6 +99,11 @@ typedef struct opk_attn_linear {
     const float *rq; /* n scales of Q (global norm), or NULL: the rows
                       * kernel computes the row scales itself */
     float *kv, *ks, *vs;
+    /* 1: O = fma(tau, B, fl(a1 H)) with a1 = +0 (tau = 1), no graph, H = V
+     * and V finite (every column sum vs is): fl(a1 H) is a zero with H's
+     * sign, which shows only where B is +-0, so H is read only for those
+     * vectors of O (the rows kernel skips H's 4 n dv bytes otherwise). */
+    int h_sign_only;
 } opk_attn_linear;
 /* One Sinkhorn solve (SPEC 3.2), already validated. The generic layer owns
  * the iteration; kernels do one pass over S for a range of rows or columns.

@@ -243,7 +243,8 @@ static size_t slowest(const size_t *done, int all)
  *      come first;
  *   2. the query rows (split), which compute their row scales and write O.
  * Every zero-norm check is done before O is written, and each of Q, K, V
- * and H is read once per region. */
+ * and H is read once per region (H not at all when only its sign can
+ * matter: opk_attn_linear.h_sign_only). */
 opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
 {
     const opk_ops *ops = ctx->ops;
@@ -263,7 +264,7 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
     float *rq = global ? vs + dvp : NULL; /* all 64-byte aligned */
     float *rk = global ? rq + n16 : NULL;
     float *thr = vs + dvp + scales;
-    opk_attn_linear ln = {rk, rq, kv, ks, vs};
+    opk_attn_linear ln = {rk, rq, kv, ks, vs, 0};
     size_t zq[64], zk[64]; /* first zero row seen by each thread */
     int used = 1, nz = nt < 64 ? nt : 64, gq = 1, gk = 1;
     size_t q_dots = 0, q_rows = 0; /* work queues */
@@ -343,6 +344,13 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
                       bad_q != SIZE_MAX ? bad_q : bad_k,
                       bad_q != SIZE_MAX ? "Q" : "K");
     if (st == OPK_OK) {
+        /* vs_f = seq_j v_jf is finite only if every v_jf is (a non-finite
+         * running sum stays so; an overflow only costs the shortcut). */
+        int finite = jb->h == jb->v && jb->ldh == jb->ldv && !jb->g &&
+                     jb->a1 == 0.0f;
+        for (size_t f = 0; finite && f < jb->dv; f++)
+            finite = isfinite(vs[f]);
+        ln.h_sign_only = finite;
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {
             ME_ALL(me, all);

@@ -11,7 +11,12 @@
  *   valid) gives the bits of ld = d on every backend. (Forming a pointer
  *   past the operands there was undefined behaviour that clang's UBSan
  *   reports: the fuzz_attn_cheb finding, replayed from its corpus by
- *   tests/fuzz.sh; GCC's sanitizer build does not see it.) */
+ *   tests/fuzz.sh; GCC's sanitizer build does not see it.)
+ * - tau = 1 with H = V (H NULL), where the kernels read H only for zero
+ *   results (opk_attn_linear.h_sign_only): the bits of the same call with
+ *   H a copy of V (which reads it everywhere), for finite V, V with an inf
+ *   or a NaN (no shortcut then), and a one-key problem whose B is -0, where
+ *   H's sign shows. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -164,6 +169,79 @@ static void test_huge_ld(void)
     prob_free(&p);
 }
 
+/* One call with tau = 1 and H = NULL (hv = 0) or H = a copy of V (hv = 1);
+ * nonzero status is a failure. */
+static opk_status call_tau1(const prob *p, opk_backend b, int t, int hv,
+                            float *o)
+{
+    opk_ctx *ctx = test_ctx(b, t);
+    opk_attention_opts op = opk_attention_opts_default();
+    op.norm = OPK_NORM_LINEAR;
+    op.tau = 1.0f;
+    float *hc = malloc(p->m * p->dv * 4);
+    memcpy(hc, p->v, p->m * p->dv * 4);
+    opk_cmat H = {hc, p->n, p->dv, p->dv};
+    opk_status st = opk_attention(ctx, (opk_cmat){p->q, p->n, p->d, p->d},
+                                  (opk_cmat){p->k, p->m, p->d, p->d},
+                                  (opk_cmat){p->v, p->m, p->dv, p->dv},
+                                  hv ? &H : NULL, &op,
+                                  (opk_mat){o, p->n, p->dv, p->dv});
+    free(hc);
+    opk_ctx_destroy(ctx);
+    return st;
+}
+
+/* Every backend and thread count: H = NULL gives the bits of H = copy. */
+static void expect_h_copy(const prob *p, const char *what)
+{
+    size_t no = p->n * p->dv;
+    float *ref = malloc(no * 4), *o = malloc(no * 4);
+    for (int bi = 0; bi < nbackends; bi++)
+        for (int t = 0; t < 4; t++) {
+            const char *be = opk_backend_name(backends[bi]);
+            CHECK_ST(call_tau1(p, backends[bi], threads[t], 1, ref), OPK_OK);
+            CHECK_ST(call_tau1(p, backends[bi], threads[t], 0, o), OPK_OK);
+            CHECK(!memcmp(o, ref, no * 4),
+                  "%s %s, %d threads: H = NULL and H = a copy of V differ",
+                  what, be, threads[t]);
+        }
+    free(ref), free(o);
+}
+
+static void test_tau1_h_is_v(void)
+{
+    prob p;
+    prob_init(&p, 3000, 3000, 24, 35, 55);
+    expect_h_copy(&p, "tau 1, finite V");
+    /* Q and K positive: the column of an inf in V is +inf in every B row,
+     * and only the inf's own row of O is NaN (0 * inf in the mixing) */
+    opk_fill(57, 0.5f, 2.0f, (opk_mat){p.q, p.n, p.d, p.d});
+    opk_fill(58, 0.5f, 2.0f, (opk_mat){p.k, p.m, p.d, p.d});
+    p.v[1234 * 35 + 17] = INFINITY;
+    expect_h_copy(&p, "tau 1, an inf in V");
+    p.v[1234 * 35 + 17] = NAN;
+    expect_h_copy(&p, "tau 1, a NaN in V");
+    prob_free(&p);
+    /* One key and query q = -k: den = fl(1 - |k^|^2) is negative when
+     * |k^|^2 rounds above 1, then B = +0 * rden = -0 for V's zero column,
+     * and O = -0 + fl(0 * -0) = -0 needs H's sign. Scan k = (1, x) for it
+     * on the scalar reference (H a copy: no shortcut). */
+    prob_init(&p, 1, 1, 2, 2, 56);
+    int found = 0;
+    float o[2];
+    for (int x = 1; x < 4096 && !found; x++) {
+        p.k[0] = 1.0f, p.k[1] = (float)x / 4096.0f;
+        p.q[0] = -p.k[0], p.q[1] = -p.k[1];
+        p.v[0] = -0.0f, p.v[1] = 1.0f;
+        found = call_tau1(&p, OPK_BACKEND_SCALAR, 1, 1, o) == OPK_OK &&
+                o[0] == 0.0f && signbit(o[0]);
+    }
+    CHECK(found, "tau 1: no k = (1, x) gives B = -0 (the case is not tested)");
+    if (found)
+        expect_h_copy(&p, "tau 1, B = -0");
+    prob_free(&p);
+}
+
 int main(void)
 {
     nbackends = test_backends_for(OPK_KERNEL_ATTENTION, backends);
@@ -174,5 +252,6 @@ int main(void)
     test_underflow();
     test_first_zero_row();
     test_huge_ld();
+    test_tau1_h_is_v();
     return check_summary("test_attention_linear");
 }
