@@ -214,8 +214,9 @@ typedef struct opk_ops {
      * ld) whose dot(x_i, x_i) is +0, else SIZE_MAX. */
     size_t (*attn_zero_row)(const float *x, size_t ld, size_t cols, size_t r0,
                             size_t r1);
-    /* y_i = E(x_i) (fn 0), Lg(x_i) (fn 1) or Sq(x_i) (fn 2) with the
-     * backend's own vector functions: for tests/test_math.c (CPU backends). */
+    /* y_i = E(x_i) (fn 0), Lg(x_i) (fn 1), Sq(x_i) (fn 2) or E(x_i) for
+     * x_i <= 0 or NaN (fn 3, v_E_le0) with the backend's own vector
+     * functions: for tests/test_math.c (CPU backends). */
     void (*math_n)(int fn, const float *x, float *y, size_t n);
 } opk_ops;
 

@@ -363,12 +363,11 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
 }
 
 /* Rows of Q and H to prefetch: items 0..np-1 are rows of Q from q, items
- * np..2np-1 rows of H from h (if with_h: not when H is read only for zero
- * results, see opk_attn_linear). */
+ * np..2np-1 rows of H from h (h NULL: none, as when H is read only for
+ * zero results, see opk_attn_linear). */
 typedef struct rows_next {
     const float *q, *h;
     size_t np;
-    int with_h;
 } rows_next;
 
 ALWAYS_INLINE void rows_next_item(const opk_attn_job *jb, const rows_next *p,
@@ -376,7 +375,7 @@ ALWAYS_INLINE void rows_next_item(const opk_attn_job *jb, const rows_next *p,
 {
     if (s < p->np)
         prefetch_row(p->q + s * jb->ldq, jb->d);
-    else if (s < 2 * p->np && p->with_h)
+    else if (s < 2 * p->np && p->h)
         prefetch_row(p->h + (s - p->np) * jb->ldh, jb->dv);
 }
 
@@ -449,7 +448,7 @@ ALWAYS_INLINE void num_rows(const opk_attn_job *jb, const opk_attn_linear *ln,
                             const float *qhT, const float *rden, size_t i0,
                             size_t t0, int stream, int R, const rows_next *px)
 {
-    const rows_next none = {px->q, px->h, 0, 0};
+    const rows_next none = {px->q, px->h, 0};
     size_t nv = (jb->dv + VL - 1) / VL, f = 0;
     for (; f + LIN_F <= nv; f += LIN_F)
         num_tile(jb, ln, qhT, rden, i0, t0, f * VL, stream, R, LIN_F,
@@ -510,11 +509,13 @@ void ATTN_NAME(opk_attn_linear_rows)(const opk_attn_job *jb,
         for (; t + LIN_R <= nr; t += LIN_R) {
             const size_t np = t + LIN_R <= nx ? LIN_R : nx > t ? nx - t : 0;
             const rows_next px = {np ? jb->q + (ix + t) * jb->ldq : jb->q,
-                                  np ? jb->h + (ix + t) * jb->ldh : jb->h, np,
-                                  !ln->h_sign_only};
+                                  ln->h_sign_only ? NULL
+                                  : np            ? jb->h + (ix + t) * jb->ldh
+                                                  : jb->h,
+                                  np};
             num_rows(jb, ln, qhT, rden, i0, t, stream, LIN_R, &px);
         }
-        const rows_next none = {jb->q, jb->h, 0, 0};
+        const rows_next none = {jb->q, jb->h, 0};
         for (; t < nr; t++)
             num_rows(jb, ln, qhT, rden, i0, t, stream, 1, &none);
     }

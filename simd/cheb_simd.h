@@ -21,7 +21,7 @@
  *   what matters.
  * - non-temporal prefetch of the column/value streams (to keep them from
  *   evicting v from the L3): 10-20% slower for F = 1, no gain for F = 16.
- * - F = 1 with no branch per row (session 5, not kept): a block's entries
+ * - F = 1 with no branch per row (tried, not kept): a block's entries
  *   in 4 interleaved streams, each one fma chain zeroed after a row's last
  *   entry by a mask, row sums picked up afterwards. 12% faster on a
  *   90K-node graph, 2-3% (noise) on the 1M-node one: there the random

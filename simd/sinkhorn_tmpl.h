@@ -140,12 +140,8 @@ static float sweep_sum(const float *tbuf, const float *g, size_t m, float M,
     v_lane16_init(&acc);
     const VF vm = v_set1(M);
     size_t j = 0;
-    if (next)
-        for (; j + 16 <= m; j += 16)
-            sum_chunk(tbuf, g, j, 16, vm, next, &acc);
-    else
-        for (; j + 16 <= m; j += 16)
-            sum_chunk(tbuf, g, j, 16, vm, NULL, &acc);
+    for (; j + 16 <= m; j += 16)
+        sum_chunk(tbuf, g, j, 16, vm, next, &acc);
     if (j < m)
         sum_chunk(tbuf, g, j, m - j, vm, next, &acc);
     return v_lane16_result(&acc);
