@@ -63,7 +63,9 @@ void bench_shape_text(const bench_kernel *k, const bench_shape *s, char *buf,
 int bench_parse_size(const bench_kernel *k, const char *text,
                      size_t dims[BENCH_MAX_DIMS], char *err, size_t n);
 
-/* 64-byte aligned float buffer (NULL on failure or byte-count overflow). */
+/* 64-byte aligned float buffer (NULL on failure or byte-count overflow);
+ * from 4 MiB on, 2 MiB aligned and advised to use huge pages, as NumPy's
+ * large arrays are. */
 float *bench_alloc_floats(size_t count);
 
 extern const bench_kernel bench_softmax;

@@ -8,8 +8,7 @@
  * same bytes. K times, the reads of L and of the X row every stored entry
  * points at (one float per 64-byte line: every line is fetched, nothing is
  * computed but a sum), with the context's threads (one row, on the first
- * CPU backend selected: it does not use the backend); X on huge pages where
- * the system allows, like opk_cheb's own T blocks. A random column costs a
+ * CPU backend selected: it does not use the backend). A random column costs a
  * whole line from memory, which the issue's byte count does not see: this
  * row shows what the memory system gives for that pattern. For F >= 16 (an
  * X row of a line or more) each row is one add chain, as in the kernel. For
@@ -17,11 +16,9 @@
  * over the stored entries of a chunk of rows with 8 independent sums and no
  * row structure at all: the loads alone, a floor the kernel (one fma chain
  * per row, SPEC 3.3) cannot reach. */
-#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "bench.h"
 
@@ -76,15 +73,6 @@ static int setup(const bench_shape *s, void **state, char *err, size_t n)
     st->n = (size_t)st->L.rows, st->F = s->dims[3];
     st->gather = !strcmp(s->variant, "gather");
     st->x = bench_alloc_floats(st->n * st->F);
-#ifdef MADV_HUGEPAGE
-    if (st->x && st->gather) { /* a hint, on the whole 2 MiB pages of x */
-        const uintptr_t h = (uintptr_t)2 << 20;
-        uintptr_t a = ((uintptr_t)st->x + h - 1) & ~(h - 1);
-        uintptr_t e = (uintptr_t)(st->x + st->n * st->F) & ~(h - 1);
-        if (e > a)
-            madvise((void *)a, e - a, MADV_HUGEPAGE);
-    }
-#endif
     st->y = bench_alloc_floats(st->n * st->F);
     if (!st->x || !st->y ||
         opk_fill(2, -1.0f, 2.0f, (opk_mat){st->x, st->n, st->F, st->F}) ||

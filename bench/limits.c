@@ -9,6 +9,7 @@
 
 #include <omp.h>
 
+#include "bench.h"
 #include "timing.h"
 
 void bench_machine_get(bench_machine *m)
@@ -46,11 +47,10 @@ static double triad_rate(float *a, const float *b, const float *c, long n,
 static void measure_bandwidth(int mib, int cores, bench_limits *lim)
 {
     long n = (long)((size_t)mib * 1024 * 1024 / (3 * sizeof(float)));
-    float *a = NULL, *b = NULL, *c = NULL;
-    size_t bytes = (size_t)n * sizeof(float);
-    if (posix_memalign((void **)&a, 64, bytes) ||
-        posix_memalign((void **)&b, 64, bytes) ||
-        posix_memalign((void **)&c, 64, bytes)) {
+    /* Allocated as the kernels' operands are (bench_alloc_floats). */
+    float *a = bench_alloc_floats((size_t)n), *b = bench_alloc_floats((size_t)n);
+    float *c = bench_alloc_floats((size_t)n);
+    if (!a || !b || !c) {
         fprintf(stderr, "opk: bench: cannot allocate %d MiB for the triad\n",
                 mib);
         free(a), free(b), free(c);

@@ -1,4 +1,5 @@
 /* The list of benchmarked kernels and helpers shared by their entries. */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include "bench.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const bench_kernel *const bench_kernels[] = {
     &bench_softmax,
@@ -70,12 +72,25 @@ int bench_parse_size(const bench_kernel *k, const char *text,
     return -1;
 }
 
+/* Arrays of 4 MiB or more as NumPy allocates them on Linux (its default
+ * since kernel 4.6), so that opk meets its operands where a NumPy caller's
+ * would be: madvise(MADV_HUGEPAGE), here on 2 MiB boundaries so that every
+ * page of the array can be huge. A hint; the kernel follows it when
+ * transparent huge pages are set to madvise or always. Measured on the
+ * 2-core development VM: Sinkhorn 4096^2 4-7% faster (fewer TLB misses in
+ * its strided column pass), the triad unchanged. */
 float *bench_alloc_floats(size_t count)
 {
+    const size_t huge = (size_t)2 << 20;
     void *p = NULL;
     if (count == 0 || count > SIZE_MAX / sizeof(float))
         return NULL;
-    if (posix_memalign(&p, 64, count * sizeof(float)))
+    const size_t bytes = count * sizeof(float);
+    if (posix_memalign(&p, bytes >= 2 * huge ? huge : 64, bytes))
         return NULL;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= 2 * huge) /* a hint: whole 2 MiB pages only */
+        madvise(p, bytes & ~(huge - 1), MADV_HUGEPAGE);
+#endif
     return p;
 }
