@@ -77,8 +77,8 @@ int bench_parse_size(const bench_kernel *k, const char *text,
  * would be: madvise(MADV_HUGEPAGE), here on 2 MiB boundaries so that every
  * page of the array can be huge. A hint; the kernel follows it when
  * transparent huge pages are set to madvise or always. Measured on the
- * 2-core development VM: Sinkhorn 4096^2 4-7% faster (fewer TLB misses in
- * its strided column pass), the triad unchanged. */
+ * 2-core development VM: Sinkhorn 4096^2 4-7% faster (fewer TLB misses,
+ * presumably: the VM has no counters to show it), the triad unchanged. */
 float *bench_alloc_floats(size_t count)
 {
     const size_t huge = (size_t)2 << 20;
