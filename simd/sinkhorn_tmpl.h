@@ -268,6 +268,19 @@ ALWAYS_INLINE void col_chunk(int unit, const float *s, const float *cm,
     }
 }
 
+/* The column pass over one row's w columns: full chunks with a constant
+ * width, then the tail. */
+ALWAYS_INLINE void col_row(int unit, const float *s, const float *cm,
+                           const float *ahead, size_t w, VF vb, VF vf,
+                           float *sum)
+{
+    size_t c = 0;
+    for (; c + 16 <= w; c += 16)
+        col_chunk(unit, s, cm, ahead, c, 16, vb, vf, sum);
+    if (c < w)
+        col_chunk(unit, s, cm, ahead, c, w - c, vb, vf, sum);
+}
+
 void SK_NAME(opk_sinkhorn_cols)(const opk_sinkhorn_job *jb, size_t c0,
                                 size_t c1, float *scratch)
 {
@@ -286,15 +299,10 @@ void SK_NAME(opk_sinkhorn_cols)(const opk_sinkhorn_job *jb, size_t c0,
         /* Four rows ahead into L2, one line per 16 floats: memory keeps streaming. */
         const float *ahead = i + 4 < jb->rows ? s + 4 * jb->lds : s;
         const VF vf = v_set1(fi);
-        size_t c = 0;
-        if (unit)
-            for (; c + 16 <= w; c += 16)
-                col_chunk(1, s, cm, ahead, c, 16, vb, vf, sum);
+        if (unit) /* a constant in each instance */
+            col_row(1, s, cm, ahead, w, vb, vf, sum);
         else
-            for (; c + 16 <= w; c += 16)
-                col_chunk(0, s, cm, ahead, c, 16, vb, vf, sum);
-        if (c < w)
-            col_chunk(unit, s, cm, ahead, c, w - c, vb, vf, sum);
+            col_row(0, s, cm, ahead, w, vb, vf, sum);
     }
     const VF ninf = v_set1(-INFINITY);
     for (size_t c = 0; c < w; c += VL) {
