@@ -47,10 +47,12 @@ double bench_limits_bw(const bench_limits *lim);
  * peaks. */
 double bench_limits_fma(const bench_limits *lim, opk_backend b, int threads);
 
-/* Cache file for this machine under $XDG_CACHE_HOME/opk/ (else
- * $HOME/.cache/opk/). Returns 0, or -1 when neither variable gives an
- * absolute directory. */
-int bench_cache_path(const bench_machine *m, char *path, size_t n);
+/* Cache file for this machine and triad footprint under
+ * $XDG_CACHE_HOME/opk/ (else $HOME/.cache/opk/); a footprint other than
+ * the default has a file of its own. Returns 0, or -1 when neither
+ * variable gives an absolute directory. */
+int bench_cache_path(const bench_machine *m, int triad_mib, char *path,
+                     size_t n);
 
 /* Serializes limits as the cache file's text; returns the length written
  * (truncated output is an error: -1). */

@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int bench_cache_path(const bench_machine *m, char *path, size_t n)
+int bench_cache_path(const bench_machine *m, int triad_mib, char *path,
+                     size_t n)
 {
     const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
     char dir[3072];
@@ -33,8 +34,13 @@ int bench_cache_path(const bench_machine *m, char *path, size_t n)
         slug[k++] = keep ? ch : '_';
     }
     slug[k] = 0;
-    int w = snprintf(path, n, "%s/limits-%s-%dc-v%s.txt", dir, slug, m->cores,
-                     m->version);
+    /* Another triad size has a file of its own: a quick check with a small
+     * footprint leaves the default measurement in place. */
+    char size[32] = "";
+    if (triad_mib != BENCH_TRIAD_MIB_DEFAULT)
+        snprintf(size, sizeof size, "-triad%dM", triad_mib);
+    int w = snprintf(path, n, "%s/limits-%s-%dc-v%s%s.txt", dir, slug,
+                     m->cores, m->version, size);
     return (w < 0 || (size_t)w >= n) ? -1 : 0;
 }
 

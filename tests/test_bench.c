@@ -140,22 +140,28 @@ static void test_cache_files(void)
     /* XDG_CACHE_HOME wins when absolute; a relative one is ignored. */
     setenv("XDG_CACHE_HOME", root, 1);
     setenv("HOME", "/nonexistent-home", 1);
-    EXPECT(bench_cache_path(&m, path, sizeof path) == 0);
+    EXPECT(bench_cache_path(&m, 256, path, sizeof path) == 0);
     snprintf(want, sizeof want, "%s/opk/limits-Test_CPU__X__9___3GHz-3c-v%s.txt",
              root, opk_version());
     CHECK(!strcmp(path, want), "%s", path);
+    /* Another triad footprint never overwrites the default one's file. */
+    EXPECT(bench_cache_path(&m, 64, path, sizeof path) == 0);
+    snprintf(want, sizeof want,
+             "%s/opk/limits-Test_CPU__X__9___3GHz-3c-v%s-triad64M.txt", root,
+             opk_version());
+    CHECK(!strcmp(path, want), "%s", path);
     setenv("XDG_CACHE_HOME", "relative/dir", 1);
-    EXPECT(bench_cache_path(&m, path, sizeof path) == 0);
+    EXPECT(bench_cache_path(&m, 256, path, sizeof path) == 0);
     CHECK(!strncmp(path, "/nonexistent-home/.cache/opk/limits-", 36), "%s", path);
     unsetenv("XDG_CACHE_HOME");
-    EXPECT(bench_cache_path(&m, path, sizeof path) == 0);
+    EXPECT(bench_cache_path(&m, 256, path, sizeof path) == 0);
     CHECK(!strncmp(path, "/nonexistent-home/.cache/opk/", 29), "%s", path);
     setenv("HOME", "", 1);
-    EXPECT(bench_cache_path(&m, path, sizeof path) == -1);
+    EXPECT(bench_cache_path(&m, 256, path, sizeof path) == -1);
 
     /* Save creates the directories, leaves one file and no temp file. */
     setenv("XDG_CACHE_HOME", root, 1);
-    EXPECT(bench_cache_path(&m, path, sizeof path) == 0);
+    EXPECT(bench_cache_path(&m, 256, path, sizeof path) == 0);
     bench_limits L = sample_limits(), got;
     EXPECT(bench_limits_load(path, &m, 64, &got, why, sizeof why) == -1);
     EXPECT(bench_limits_save(path, &m, &L, why, sizeof why) == 0);

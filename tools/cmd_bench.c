@@ -200,7 +200,8 @@ static void get_limits(const bench_args *a, const bench_machine *m,
                        bench_limits *lim, const char **source)
 {
     char path[4096], why[256];
-    int have_path = !bench_cache_path(m, path, sizeof path);
+    int have_path =
+        !bench_cache_path(m, (int)a->limits_mib, path, sizeof path);
     if (!have_path)
         fprintf(stderr, "opk: bench: neither XDG_CACHE_HOME nor HOME is an "
                         "absolute directory: the limits are not cached\n");
