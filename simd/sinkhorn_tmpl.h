@@ -204,6 +204,108 @@ static int g_clean(const float *g, size_t m)
     return !v_mask_any(bad);
 }
 
+/* The three sweeps of three rows in one pass (beta = 1, clean g, no
+ * check): sweep 1 of row a (its max into *mx), sweep 2 of row b (its sum
+ * with max vm into *acc), sweep 3 of row c (f = vf finite: a plain max
+ * into cmax), one chunk of c <= 16 elements at j, each as its own sweep
+ * computes it. Alone, sweep 2 waits on the FMA pipes (the exp) and sweeps
+ * 1 and 3 on the add pipes and loads; together they overlap. Row n (the
+ * row after a) is prefetched into L2, as sweep 2 does. */
+ALWAYS_INLINE void fused_chunk(const float *sa, const float *sb,
+                               const float *sc, const float *g, float *cm,
+                               const float *next, size_t j, size_t c, VF vm,
+                               VF vf, v_maxacc *mx, v_lane16 *acc)
+{
+    if (next)
+        v_prefetch_l2(next + j);
+    VF e[SK_NV];
+    for (size_t o = 0; o < SK_NV; o++) {
+        const size_t n = sub_c(c, o), jo = j + o * VL;
+        const VF gv = ld_sub(g + j, c, o);
+        const VF u = v_add(ld_sub(sa + j, c, o), gv);
+        if (c == 16)
+            mx->m = v_max(u, mx->m);
+        else if (n == VL)
+            v_maxacc_add(mx, u);
+        else if (n)
+            v_maxacc_add_n(mx, u, n);
+        e[o] = v_E_le0(v_sub(v_add(ld_sub(sb + j, c, o), gv), vm));
+        if (n == VL) {
+            VF w = v_add(v_load(sc + jo), vf);
+            v_store(cm + jo, v_max(w, v_load(cm + jo)));
+        } else if (n) {
+            VF w = v_add(v_load_n(sc + jo, n), vf);
+            v_store_n(cm + jo, max_nan(v_load_n(cm + jo, n), w), n);
+        }
+    }
+    add_chunk(acc, e, c);
+}
+
+/* One fused pass over rows a, b, c: returns row a's max, *sum row b's sum. */
+static float sweep_fused(const float *sa, const float *sb, const float *sc,
+                         const float *g, float *cm, const float *next,
+                         size_t m, float Mb, float fc, float *sum)
+{
+    v_maxacc mx;
+    v_maxacc_init(&mx);
+    v_lane16 acc;
+    v_lane16_init(&acc);
+    const VF vm = v_set1(Mb), vf = v_set1(fc);
+    size_t j = 0;
+    for (; j + 16 <= m; j += 16)
+        fused_chunk(sa, sb, sc, g, cm, next, j, 16, vm, vf, &mx, &acc);
+    if (j < m)
+        fused_chunk(sa, sb, sc, g, cm, next, j, m - j, vm, vf, &mx, &acc);
+    *sum = v_lane16_result(&acc);
+    return v_maxacc_result(&mx);
+}
+
+/* The update of rows [r0, r1) with beta = 1, clean g and no check,
+ * software-pipelined: each step runs sweep 1 of a new row, sweep 2 of the
+ * row before it and sweep 3 of the one before that, fused when all three
+ * are there and f is finite (else, at the ends and for rows whose max is
+ * -inf, the sweeps one by one). Each row's numbers are its own sweeps';
+ * only their order across rows changes, and cmax is order-free. */
+static void rows_pipelined(const opk_sinkhorn_job *jb, size_t r0, size_t r1,
+                           float *cmax)
+{
+    const size_t m = jb->cols, lds = jb->lds;
+    const float *g = jb->g;
+    const VF one = v_set1(1.0f);
+    size_t i = r0, ia = SIZE_MAX, ib = SIZE_MAX; /* rows after sweep 1, 2 */
+    float Ma = 0.0f, fb = 0.0f;
+    for (;;) {
+        while (i < r1 && jb->la[i] == -INFINITY) /* zero mass: no sweeps */
+            jb->fnew[i++] = -INFINITY;
+        const size_t in = i < r1 ? i++ : SIZE_MAX;
+        if (in == SIZE_MAX && ia == SIZE_MAX && ib == SIZE_MAX)
+            break;
+        const float *sn = in != SIZE_MAX ? jb->s + in * lds : NULL;
+        const float *sa = ia != SIZE_MAX ? jb->s + ia * lds : NULL;
+        const float *sb = ib != SIZE_MAX ? jb->s + ib * lds : NULL;
+        const float *next = in != SIZE_MAX && in + 1 < r1 ? sn + lds : NULL;
+        float Mn = 0.0f, sum = 0.0f;
+        if (sn && sa && Ma != -INFINITY && sb && fb == fb && fb != INFINITY) {
+            Mn = sweep_fused(sn, sa, sb, g, cmax, next, m, Ma, fb, &sum);
+        } else {
+            if (sb)
+                sweep_cmax(sb, cmax, m, fb);
+            if (sa && Ma != -INFINITY)
+                sum = sweep_sum(sa, g, m, Ma, sn);
+            if (sn)
+                Mn = sweep_max(0, 1, 1, sn, g, m, one, 0.0f, NULL, NULL);
+        }
+        if (sa) {
+            float lse = Ma == -INFINITY ? -INFINITY : Ma + opk_Lg(sum);
+            fb = jb->la[ia] - lse;
+            jb->fnew[ia] = fb;
+        }
+        ib = ia;
+        ia = in;
+        Ma = Mn;
+    }
+}
+
 void SK_NAME(opk_sinkhorn_rows)(const opk_sinkhorn_job *jb, size_t r0,
                                 size_t r1, unsigned mode, float *cmax,
                                 float *scratch)
@@ -213,6 +315,10 @@ void SK_NAME(opk_sinkhorn_rows)(const opk_sinkhorn_job *jb, size_t r0,
     float *tbuf = scratch;
     const int clean = (mode & OPK_SK_UPDATE) && g_clean(jb->g, m);
     const int unit = jb->beta == 1.0f;
+    if (unit && clean && !(mode & (OPK_SK_CHECK | OPK_SK_PLAN))) {
+        rows_pipelined(jb, r0, r1, cmax);
+        return;
+    }
     for (size_t i = r0; i < r1; i++) {
         const float *s = jb->s + i * jb->lds;
         float *p = mode & OPK_SK_PLAN ? jb->p + i * jb->ldp : NULL;
