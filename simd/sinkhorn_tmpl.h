@@ -209,8 +209,8 @@ static int g_clean(const float *g, size_t m)
  * with max vm into *acc), sweep 3 of row c (f = vf finite: a plain max
  * into cmax), one chunk of c <= 16 elements at j, each as its own sweep
  * computes it. Alone, sweep 2 waits on the FMA pipes (the exp) and sweeps
- * 1 and 3 on the add pipes and loads; together they overlap. Row n (the
- * row after a) is prefetched into L2, as sweep 2 does. */
+ * 1 and 3 on the add pipes and loads; together they overlap. The row
+ * `next` (the one after a) is prefetched into L2, as sweep 2 does. */
 ALWAYS_INLINE void fused_chunk(const float *sa, const float *sb,
                                const float *sc, const float *g, float *cm,
                                const float *next, size_t j, size_t c, VF vm,
