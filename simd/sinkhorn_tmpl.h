@@ -65,6 +65,18 @@ ALWAYS_INLINE void plan16(v_lane16 *acc, const VF *t, const VF *gv, VF vfo,
                 v_storeu_c(p + o * VL, ev[o], sub_c(c, o));
 }
 
+/* u (vector o of a chunk of c elements, n lanes of it real) into the max:
+ * a plain max in full chunks when clean, else NaN-aware and masked. */
+ALWAYS_INLINE void max_vec(v_maxacc *mx, VF u, int clean, size_t c, size_t n)
+{
+    if (clean && c == 16)
+        mx->m = v_max(u, mx->m);
+    else if (n == VL)
+        v_maxacc_add(mx, u);
+    else if (n)
+        v_maxacc_add_n(mx, u, n);
+}
+
 /* Sweep 1: t_j = fl(beta * s_j) into tbuf (the next sweeps read t instead
  * of recomputing it; with `unit`, beta = 1, t is s itself, nothing is
  * stored and they read s) and M = max_j fl(t_j + g_j). `clean`: no g_j is NaN or
@@ -87,17 +99,8 @@ ALWAYS_INLINE void max_chunk(int check, int clean, int unit, const float *s,
             v_store_a(tbuf + j + o * VL, t[o]);
     for (size_t o = 0; o < SK_NV; o++)
         u[o] = v_add(t[o], gv[o]);
-    if (clean && c == 16)
-        for (size_t o = 0; o < SK_NV; o++)
-            mx->m = v_max(u[o], mx->m);
-    else
-        for (size_t o = 0; o < SK_NV; o++) {
-            size_t n = sub_c(c, o);
-            if (n == VL)
-                v_maxacc_add(mx, u[o]);
-            else if (n)
-                v_maxacc_add_n(mx, u[o], n);
-        }
+    for (size_t o = 0; o < SK_NV; o++)
+        max_vec(mx, u[o], clean, c, sub_c(c, o));
     if (check)
         plan16(acc, t, gv, vfo, NULL, c);
 }
@@ -155,21 +158,30 @@ static float sweep_sum(const float *tbuf, const float *g, size_t m, float M,
 
 /* Sweep 3: cmax_j = max(cmax_j, fl(t_j + f)). A NaN already in cmax_j
  * stays (maxps returns its second operand on NaN); u can be NaN only if f
- * is NaN or +inf, and then the NaN-aware max is used. */
+ * is NaN or +inf, and then the NaN-aware max is used (clean: f is
+ * neither). One vector of n <= VL lanes at j; a partial one is masked. */
+ALWAYS_INLINE void cmax_vec(const float *tbuf, float *cmax, size_t j,
+                            size_t n, VF vf, int clean)
+{
+    if (n == VL) {
+        VF u = v_add(v_load(tbuf + j), vf);
+        VF c = v_load(cmax + j);
+        v_store(cmax + j, clean ? v_max(u, c) : max_nan(c, u));
+    } else {
+        VF u = v_add(v_load_n(tbuf + j, n), vf);
+        v_store_n(cmax + j, max_nan(v_load_n(cmax + j, n), u), n);
+    }
+}
+
 static void sweep_cmax(const float *tbuf, float *cmax, size_t m, float f)
 {
     const VF vf = v_set1(f);
     const int clean = f == f && f != INFINITY;
     size_t j = 0;
-    for (; j + VL <= m; j += VL) {
-        VF u = v_add(v_load(tbuf + j), vf);
-        VF c = v_load(cmax + j);
-        v_store(cmax + j, clean ? v_max(u, c) : max_nan(c, u));
-    }
-    if (j < m) {
-        VF u = v_add(v_load_n(tbuf + j, m - j), vf);
-        v_store_n(cmax + j, max_nan(v_load_n(cmax + j, m - j), u), m - j);
-    }
+    for (; j + VL <= m; j += VL)
+        cmax_vec(tbuf, cmax, j, VL, vf, clean);
+    if (j < m)
+        cmax_vec(tbuf, cmax, j, m - j, vf, clean);
 }
 
 /* Check only (P after convergence, or the last check): one sweep. */
@@ -220,23 +232,12 @@ ALWAYS_INLINE void fused_chunk(const float *sa, const float *sb,
         v_prefetch_l2(next + j);
     VF e[SK_NV];
     for (size_t o = 0; o < SK_NV; o++) {
-        const size_t n = sub_c(c, o), jo = j + o * VL;
+        const size_t n = sub_c(c, o);
         const VF gv = ld_sub(g + j, c, o);
-        const VF u = v_add(ld_sub(sa + j, c, o), gv);
-        if (c == 16)
-            mx->m = v_max(u, mx->m);
-        else if (n == VL)
-            v_maxacc_add(mx, u);
-        else if (n)
-            v_maxacc_add_n(mx, u, n);
+        max_vec(mx, v_add(ld_sub(sa + j, c, o), gv), 1, c, n);
         e[o] = v_E_le0(v_sub(v_add(ld_sub(sb + j, c, o), gv), vm));
-        if (n == VL) {
-            VF w = v_add(v_load(sc + jo), vf);
-            v_store(cm + jo, v_max(w, v_load(cm + jo)));
-        } else if (n) {
-            VF w = v_add(v_load_n(sc + jo, n), vf);
-            v_store_n(cm + jo, max_nan(v_load_n(cm + jo, n), w), n);
-        }
+        if (n)
+            cmax_vec(sc, cm, j + o * VL, n, vf, 1);
     }
     add_chunk(acc, e, c);
 }
@@ -315,7 +316,7 @@ void SK_NAME(opk_sinkhorn_rows)(const opk_sinkhorn_job *jb, size_t r0,
     float *tbuf = scratch;
     const int clean = (mode & OPK_SK_UPDATE) && g_clean(jb->g, m);
     const int unit = jb->beta == 1.0f;
-    if (unit && clean && !(mode & (OPK_SK_CHECK | OPK_SK_PLAN))) {
+    if (unit && clean && !(mode & OPK_SK_CHECK)) { /* clean: UPDATE, no PLAN */
         rows_pipelined(jb, r0, r1, cmax);
         return;
     }
