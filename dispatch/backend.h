@@ -91,6 +91,14 @@ void opk_attn_pack_blocks(const opk_attn_job *j, size_t b0, size_t b1,
  * to 64 query rows, their scales and denominators. */
 #define OPK_ATTN_LINEAR_SCRATCH(d, dvp) (64 * ((d) + 16) + (dvp) + 64)
 
+/* Rows a call of attn_linear_kv prefetches into L2, spread over its keys:
+ * what its thread reads next (rows of K whose scales it may compute).
+ * rows = 0: none. Hints only. */
+typedef struct opk_attn_pf {
+    const float *x;
+    size_t ld, cols, rows;
+} opk_attn_pf;
+
 /* Linear mode (SPEC 3.4): the key-side sums, reduced over all keys in one
  * fixed order. kv: d x dvp (KV_kf), ks: d, vs: dvp. */
 typedef struct opk_attn_linear {
@@ -104,6 +112,7 @@ typedef struct opk_attn_linear {
      * sign, which shows only where B is +-0, so H is read only for those
      * vectors of O (the rows kernel skips H's 4 n dv bytes otherwise). */
     int h_sign_only;
+    opk_attn_pf pf; /* per call of attn_linear_kv */
 } opk_attn_linear;
 /* One Sinkhorn solve (SPEC 3.2), already validated. The generic layer owns
  * the iteration; kernels do one pass over S for a range of rows or columns.

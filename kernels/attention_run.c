@@ -3,6 +3,7 @@
  * pass; Sinkhorn: the score matrix, the half-steps, P V; linear: the key
  * sums, then the queries. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,8 +198,16 @@ opk_status opk_attn_run_sinkhorn(opk_ctx *ctx, opk_attn_job *jb, int iters)
     return OPK_OK;
 }
 
-/* The first row with r = +inf (a zero norm: 1 / Sq(0)) in [a, b), or
- * SIZE_MAX. */
+/* The first row with r = +inf (a zero norm: 1 / Sq(+0), and only it,
+ * gives +inf) in [a, b), or SIZE_MAX. */
+static size_t first_inf(const float *r, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (r[i] == INFINITY)
+            return i;
+    return SIZE_MAX;
+}
+
 /* Global norm: every r_i = fl(1 / Sq(seq_i(dots))). Returns 0 if the
  * sum is zero. */
 static int global_scale(float *r, size_t rows)
@@ -216,9 +225,50 @@ static int global_scale(float *r, size_t rows)
 
 /* Keys per piece of the linear mode's first region: between two pieces a
  * thread checks a piece of Q, so the KV fmas and the Q stream overlap. */
-#define LIN_KEYS 8192
-/* Pieces a thread may run ahead of the slowest (2 MiB of K and V each). */
-#define LIN_LAG 2
+#define LIN_KEYS 2048
+/* Pieces a thread may run ahead of the slowest (0.5 MiB of K and V each:
+ * the L3 keeps them for the others). */
+#define LIN_LAG 8
+/* Keys per chunk of K's row scales: a piece. */
+#define LIN_SC LIN_KEYS
+
+/* K's row scales when several threads share the keys: each is computed
+ * once for the team, not by every thread (with 2 threads, computing them
+ * all took each thread a fifth of the first region), and a thread then
+ * reads only its own columns of K. Chunks of LIN_SC keys are claimed in
+ * order from next and flagged in done[] when written; a zero row found
+ * lowers *zero. */
+typedef struct lin_scales {
+    float *rk;
+    atomic_uchar *done;
+    size_t next;
+} lin_scales;
+
+/* Claims and computes chunks while the next one starts before `upto`. */
+static void scales_upto(const opk_ops *ops, const opk_attn_job *jb,
+                        lin_scales *sc, size_t upto, size_t *zero)
+{
+    for (;;) {
+        size_t nx, a, b;
+#pragma omp atomic read
+        nx = sc->next;
+        if (nx * LIN_SC >= upto || !take(&sc->next, jb->m, LIN_SC, &a, &b))
+            return;
+        ops->attn_row_dots(jb->k, jb->ldk, jb->d, a, b, 1, sc->rk);
+        size_t z = first_inf(sc->rk, a, b);
+        *zero = z < *zero ? z : *zero;
+        atomic_store_explicit(&sc->done[a / LIN_SC], 1, memory_order_release);
+    }
+}
+
+/* Whether the scales of keys [j0, j1) are all written. */
+static int scales_ready(lin_scales *sc, size_t j0, size_t j1)
+{
+    for (size_t c = j0 / LIN_SC; c * LIN_SC < j1; c++)
+        if (!atomic_load_explicit(&sc->done[c], memory_order_acquire))
+            return 0;
+    return 1;
+}
 
 /* The fewest pieces of keys done by a thread of the team (SIZE_MAX: a
  * thread without KV rows, or not started). */
@@ -253,18 +303,27 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
     const size_t n16 = (n + 15) & ~(size_t)15, m16 = (m + 15) & ~(size_t)15;
     const size_t d16 = (d + 15) & ~(size_t)15;
     size_t per = (OPK_ATTN_LINEAR_SCRATCH(d, dvp) + 15) & ~(size_t)15;
+    /* Row scales of K shared by the team: more than one thread with KV
+     * rows (each thread walks all keys). */
+    const int shared = !global && nt > 1 && d > 1;
     size_t sums = d * dvp + d16 + dvp;
-    size_t scales = global ? n16 + m16 : 0;
+    size_t scales = global ? n16 + m16 : shared ? m16 : 0;
     size_t total = sums + scales + (size_t)nt * per;
     float *buf = opk_alloc(total * sizeof(float));
-    if (!buf)
+    lin_scales sc = {NULL, NULL, 0};
+    if (buf && shared)
+        sc.done = opk_calloc((m + LIN_SC - 1) / LIN_SC, sizeof(atomic_uchar));
+    if (!buf || (shared && !sc.done)) {
+        opk_free(buf);
         return nomem(ctx, "the linear-mode sums", total);
+    }
     memset(buf, 0, sums * sizeof(float));
     float *kv = buf, *ks = kv + d * dvp, *vs = ks + d16;
     float *rq = global ? vs + dvp : NULL; /* all 64-byte aligned */
-    float *rk = global ? rq + n16 : NULL;
+    float *rk = global ? rq + n16 : shared ? vs + dvp : NULL;
     float *thr = vs + dvp + scales;
-    opk_attn_linear ln = {rk, rq, kv, ks, vs, 0};
+    sc.rk = shared ? rk : NULL;
+    opk_attn_linear ln = {rk, rq, kv, ks, vs, 0, {0}};
     size_t zq[64], zk[64]; /* first zero row seen by each thread */
     int used = 1, nz = nt < 64 ? nt : 64, gq = 1, gk = 1;
     size_t q_dots = 0, q_rows = 0; /* work queues */
@@ -304,15 +363,33 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
             qp = qp < 256 ? 256 : qp;
             for (size_t j0 = 0, p = 0; j0 < m && ka < kb; j0 += LIN_KEYS, p++) {
                 size_t j1 = m - j0 < LIN_KEYS ? m : j0 + LIN_KEYS, z;
+                /* The scales of this piece and the next: whoever comes
+                 * first computes them, so they balance the threads. */
+                if (shared)
+                    scales_upto(ops, jb, &sc, j1 + LIN_KEYS, &zk[me]);
                 /* Every thread reads all of K and V: one far ahead of the
                  * others would read them from memory again, so it checks
-                 * Q instead until they catch up (while Q lasts). */
-                while (p > slowest(done, all) + LIN_LAG &&
+                 * Q instead until they catch up (while Q lasts); and
+                 * while a chunk of scales another thread took is not yet
+                 * written. */
+                while ((p > slowest(done, all) + LIN_LAG ||
+                        (shared && !scales_ready(&sc, j0, j1))) &&
                        take(&q_dots, n, qp, &a, &b)) {
                     z = ops->attn_zero_row(jb->q, jb->ldq, d, a, b);
                     zq[me] = z < zq[me] ? z : zq[me];
                 }
-                ops->attn_linear_kv(jb, &ln, ka, kb, j0, j1, do_vs, &z);
+                while (shared && !scales_ready(&sc, j0, j1))
+                    ; /* Q is checked: a chunk in flight, a few us */
+                /* The keys whose scales come next are prefetched during
+                 * these: their scales then run from L2. (Prefetching the
+                 * piece of Q checked next as well slowed the keys down.) */
+                opk_attn_linear my = ln;
+                const size_t k2 = j1 + LIN_KEYS; /* scales taken next */
+                if (shared && k2 < m)
+                    my.pf = (opk_attn_pf){jb->k + k2 * jb->ldk, jb->ldk, d,
+                                          m - k2 < LIN_KEYS ? m - k2
+                                                            : LIN_KEYS};
+                ops->attn_linear_kv(jb, &my, ka, kb, j0, j1, do_vs, &z);
                 zk[me] = z < zk[me] ? z : zk[me];
 #pragma omp atomic write
                 done[me] = p + 1;
@@ -363,6 +440,7 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
                                       thr + (size_t)me * per);
         }
     }
+    opk_free(sc.done);
     opk_free(buf);
     return st;
 }

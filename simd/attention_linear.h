@@ -157,12 +157,15 @@ ALWAYS_INLINE void ks_store(float *ks, const VF *s, size_t kn)
     }
 }
 
-/* Where the next batch of keys is, for the prefetches: np rows; pk, pv:
- * whether this tile prefetches their K rows, their V rows. */
+/* Where the next batch of keys is, for the prefetches: np rows (of K:
+ * the d columns from k); pk, pv: whether this tile prefetches their K
+ * rows, their V rows. With pk, also this batch's share of the caller's
+ * rows (xs), one per key. */
 typedef struct kv_next {
     const float *k, *v;
     size_t ldk, ldv, d, dv, np;
     int pk, pv;
+    opk_attn_pf xs;
 } kv_next;
 
 /* KV rows kv[r] (R of them) x F vectors from f0 += k^_j(r) v_j over the
@@ -222,7 +225,12 @@ ALWAYS_INLINE void kv_tile(float *kv, size_t dvp, const float *kh,
             if (nx->pv)
                 prefetch_row(nx->v + t * nx->ldv, nx->dv);
         }
+        if (nx->pk && t < nx->xs.rows)
+            prefetch_row(nx->xs.x + t * nx->xs.ld, nx->xs.cols);
     }
+    if (nx->pk)
+        for (size_t t = jn; t < nx->xs.rows; t++)
+            prefetch_row(nx->xs.x + t * nx->xs.ld, nx->xs.cols);
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 8
@@ -245,6 +253,7 @@ ALWAYS_INLINE void kv_rows(float *kv, size_t dvp, const float *kh,
 {
     kv_next rest = *nx; /* the prefetches go with the first features */
     rest.np = 0;
+    rest.pk = 0;
     size_t nv = (dv + VL - 1) / VL, f = 0;
     for (; f + LIN_F <= nv; f += LIN_F)
         kv_tile(kv, dvp, kh, v, ldv, dv, jn, f * VL, R, LIN_F, SK && f == 0,
@@ -318,14 +327,25 @@ void ATTN_NAME(opk_attn_linear_kv)(const opk_attn_job *jb,
         const size_t np = jx < jb->m ? (jb->m - jx < KV_J ? jb->m - jx : KV_J) : 0;
         /* No pointer past the operands is formed (a huge ld with few rows
          * would wrap it: undefined even unread; found by fuzz_attn_cheb). */
-        kv_next nx = {np ? jb->k + jx * ldk : jb->k, np ? jb->v + jx * ldv : jb->v,
-                      ldk, ldv, d, dv, np, 1, 1};
+        /* Given the scales, this call reads only its columns of K. */
+        const size_t kc0 = ln->rk ? k0 : 0, kcn = ln->rk ? k1 - k0 : d;
+        kv_next nx = {np ? jb->k + jx * ldk + kc0 : jb->k,
+                      np ? jb->v + jx * ldv : jb->v,
+                      ldk, ldv, kcn, dv, np, 1, 1, {0}};
+        {   /* This batch's share of the caller's rows. */
+            const opk_attn_pf *x = &ln->pf;
+            const size_t a = x->rows * (jc - j0) / (j1 - j0);
+            const size_t e = x->rows * (jc + jn - j0) / (j1 - j0);
+            if (a < e)
+                nx.xs = (opk_attn_pf){x->x + a * x->ld, x->ld, x->cols, e - a};
+        }
         /* With two tiles of rows or more, the first prefetches the K rows
          * and the second the V rows: the misses spread over the batch. */
         const int split = (k1 - k0 < 16 ? k1 - k0 : 16) >= 2 * LIN_R;
         kv_next nk = nx, nv = nx, none = nx;
         nk.pv = nv.pk = 0;
         none.np = 0;
+        none.pk = 0;
         for (size_t kb = k0; kb < k1; kb += 16) {
             const size_t kn = k1 - kb < 16 ? k1 - kb : 16;
             float *kh = khs + (early ? (kb - k0) * KV_J : 0);
