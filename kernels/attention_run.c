@@ -286,8 +286,9 @@ static size_t slowest(const size_t *done, int all)
 
 /* Linear mode in two parallel regions (each a single join: on a busy
  * machine every barrier can cost a time slice):
- *   1. KV, ks, vs (rows of KV split; each thread walks all keys in order,
- *      computing the row scales of K as it goes), and between pieces of
+ *   1. KV, ks, vs (rows of KV split; each thread walks all keys in order;
+ *      with several threads the row scales of K are computed once, see
+ *      lin_scales, else on the way), and between pieces of
  *      keys the check for zero rows of Q (pieces taken from a shared
  *      queue); with the global norm, the dots of Q and K and their sums
  *      come first;
