@@ -229,15 +229,13 @@ static int global_scale(float *r, size_t rows)
 /* Pieces a thread may run ahead of the slowest (0.5 MiB of K and V each:
  * the L3 keeps them for the others). */
 #define LIN_LAG 8
-/* Keys per chunk of K's row scales: a piece. */
-#define LIN_SC LIN_KEYS
 
 /* K's row scales when several threads share the keys: each is computed
  * once for the team, not by every thread (with 2 threads, computing them
  * all took each thread a fifth of the first region), and a thread then
- * reads only its own columns of K. Chunks of LIN_SC keys are claimed in
- * order from next and flagged in done[] when written; a zero row found
- * lowers *zero. */
+ * reads only its own columns of K. Their chunks, a piece of keys each,
+ * are claimed in order from next and flagged in done[] when written; a
+ * zero row found lowers *zero. */
 typedef struct lin_scales {
     float *rk;
     atomic_uchar *done;
@@ -252,22 +250,19 @@ static void scales_upto(const opk_ops *ops, const opk_attn_job *jb,
         size_t nx, a, b;
 #pragma omp atomic read
         nx = sc->next;
-        if (nx * LIN_SC >= upto || !take(&sc->next, jb->m, LIN_SC, &a, &b))
+        if (nx * LIN_KEYS >= upto || !take(&sc->next, jb->m, LIN_KEYS, &a, &b))
             return;
         ops->attn_row_dots(jb->k, jb->ldk, jb->d, a, b, 1, sc->rk);
         size_t z = first_inf(sc->rk, a, b);
         *zero = z < *zero ? z : *zero;
-        atomic_store_explicit(&sc->done[a / LIN_SC], 1, memory_order_release);
+        atomic_store_explicit(&sc->done[a / LIN_KEYS], 1, memory_order_release);
     }
 }
 
-/* Whether the scales of keys [j0, j1) are all written. */
-static int scales_ready(lin_scales *sc, size_t j0, size_t j1)
+/* Whether the scales of the piece of keys from j0 are written. */
+static int scales_ready(lin_scales *sc, size_t j0)
 {
-    for (size_t c = j0 / LIN_SC; c * LIN_SC < j1; c++)
-        if (!atomic_load_explicit(&sc->done[c], memory_order_acquire))
-            return 0;
-    return 1;
+    return atomic_load_explicit(&sc->done[j0 / LIN_KEYS], memory_order_acquire);
 }
 
 /* The fewest pieces of keys done by a thread of the team (SIZE_MAX: a
@@ -313,7 +308,7 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
     float *buf = opk_alloc(total * sizeof(float));
     lin_scales sc = {NULL, NULL, 0};
     if (buf && shared)
-        sc.done = opk_calloc((m + LIN_SC - 1) / LIN_SC, sizeof(atomic_uchar));
+        sc.done = opk_calloc((m + LIN_KEYS - 1) / LIN_KEYS, sizeof(atomic_uchar));
     if (!buf || (shared && !sc.done)) {
         opk_free(buf);
         return nomem(ctx, "the linear-mode sums", total);
@@ -374,12 +369,12 @@ opk_status opk_attn_run_linear(opk_ctx *ctx, opk_attn_job *jb, int global)
                  * while a chunk of scales another thread took is not yet
                  * written. */
                 while ((p > slowest(done, all) + LIN_LAG ||
-                        (shared && !scales_ready(&sc, j0, j1))) &&
+                        (shared && !scales_ready(&sc, j0))) &&
                        take(&q_dots, n, qp, &a, &b)) {
                     z = ops->attn_zero_row(jb->q, jb->ldq, d, a, b);
                     zq[me] = z < zq[me] ? z : zq[me];
                 }
-                while (shared && !scales_ready(&sc, j0, j1))
+                while (shared && !scales_ready(&sc, j0))
                     ; /* Q is checked: a chunk in flight, a few us */
                 /* The keys whose scales come next are prefetched during
                  * these: their scales then run from L2. (Prefetching the

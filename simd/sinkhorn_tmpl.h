@@ -338,9 +338,8 @@ void SK_NAME(opk_sinkhorn_rows)(const opk_sinkhorn_job *jb, size_t r0,
         if (check) /* one iteration in check_every: clean may stay a variable */
             M = unit ? sweep_max(1, clean, 1, s, jb->g, m, vb, fo, tbuf, r)
                      : sweep_max(1, clean, 0, s, jb->g, m, vb, fo, tbuf, r);
-        else if (unit)
-            M = clean ? sweep_max(0, 1, 1, s, jb->g, m, vb, fo, tbuf, r)
-                      : sweep_max(0, 0, 1, s, jb->g, m, vb, fo, tbuf, r);
+        else if (unit) /* not clean: clean went to rows_pipelined */
+            M = sweep_max(0, 0, 1, s, jb->g, m, vb, fo, tbuf, r);
         else
             M = clean ? sweep_max(0, 1, 0, s, jb->g, m, vb, fo, tbuf, r)
                       : sweep_max(0, 0, 0, s, jb->g, m, vb, fo, tbuf, r);
