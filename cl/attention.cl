@@ -236,7 +236,7 @@ __kernel void opk_at_rowdots(__global const float *X, uint rows, uint d,
     float acc = 0.0f;
     for (uint t = 0; t < d; t++)
         acc = fma(x[t], x[t], acc);
-    r[i] = inv ? 1.0f / sqrt(acc) : acc;
+    r[i] = inv ? 1.0f / opk_Sq(acc) : acc;
 }
 
 /* out[0] = seq_i r_i (one work-item: the order is the contract). */

@@ -10,6 +10,7 @@
 #include "../dispatch/backend.h"
 #include "../dispatch/ctx.h"
 #include "../kernels/common.h"
+#include "../kernels/scalar.h"
 #include "runtime.h"
 
 #define AT_B 64  /* OPK_AT_B in attention.cl */
@@ -273,9 +274,12 @@ static opk_status run_linear(const opk_ctx *ctx, const opk_attn_job *j,
             return opk_fail(ctx, OPK_ERR_INVALID_ARG,
                             "attention: %s is all zero (linear mode needs a "
                             "nonzero norm)", sq == 0.0f ? "Q" : "K");
-        /* Sq is IEEE sqrt (SPEC 1): sqrtf is correctly rounded. */
-        if ((st = fill(ctx, rq, 1.0f / sqrtf(sq), n)) ||
-            (st = fill(ctx, rk, 1.0f / sqrtf(sk), m)))
+        /* Sq: SLEEF's, as on the CPU backends (SPEC 1; this file is
+         * built without -mfma, which SLEEF's purecfma needs). */
+        float s[2] = {sq, sk};
+        opk_math_n_scalar(2, s, s, 2);
+        if ((st = fill(ctx, rq, 1.0f / s[0], n)) ||
+            (st = fill(ctx, rk, 1.0f / s[1], m)))
             return st;
     } else {
         size_t zq, zk;

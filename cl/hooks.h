@@ -8,8 +8,8 @@
 
 #include "opk.h"
 
-/* y[i] = E(x[i]) (which 0) or Lg(x[i]) (which 1), computed on ctx's
- * device by cl/mathtest.cl. */
+/* y[i] = E(x[i]) (which 0), Lg(x[i]) (which 1) or Sq(x[i]) (which 2),
+ * computed on ctx's device by cl/mathtest.cl. */
 opk_status opk_cl_math(opk_ctx *ctx, int which, const float *x, float *y,
                        size_t n);
 

@@ -1,4 +1,4 @@
-/* Test hook: E or Lg of an array on the device (cl/mathtest.cl), so that
+/* Test hook: E, Lg or Sq of an array on the device (cl/mathtest.cl), so that
  * tests/test_cl_math.c can compare the OpenCL functions with SLEEF. */
 #include <stdint.h>
 
@@ -16,8 +16,9 @@ static opk_status run(opk_ctx *ctx, int which, const float *x, float *y,
     cl_kernel k;
     cl_mem in, out;
     opk_status st;
-    if ((st = opk_cl_kernel(ctx, "mathtest", which ? "opk_math_Lg" : "opk_math_E",
-                            &k)) ||
+    static const char *const names[] = {"opk_math_E", "opk_math_Lg",
+                                        "opk_math_Sq"};
+    if ((st = opk_cl_kernel(ctx, "mathtest", names[which], &k)) ||
         (st = opk_cl_buffer(ctx, 0, per * sizeof(float), &in)) ||
         (st = opk_cl_buffer(ctx, 1, per * sizeof(float), &out)))
         return st;
@@ -44,6 +45,9 @@ opk_status opk_cl_math(opk_ctx *ctx, int which, const float *x, float *y,
 {
     if (!ctx || !ctx->cl)
         return opk_fail(ctx, OPK_ERR_INVALID_ARG, "opk_cl_math: not an opencl context");
+    if (which < 0 || which > 2)
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG, "opk_cl_math: which (%d) must be 0, 1 or 2",
+                        which);
     opk_cl_lock(ctx->cl);
     opk_status st = run(ctx, which, x, y, n);
     if (st == OPK_ERR_BACKEND)

@@ -17,7 +17,8 @@ extern const struct {
 } opk_cl_sources[];
 
 /* Library sources put in front of every program, in this order. */
-static const char *const prologue[] = {"prelude", "sleef_expf", "sleef_logf"};
+static const char *const prologue[] = {"prelude", "sleef_expf", "sleef_logf",
+                                        "sleef_sqrtf"};
 
 static const char *source_text(const char *name)
 {
@@ -29,7 +30,7 @@ static const char *source_text(const char *name)
 
 char *opk_cl_program_source(const char *program)
 {
-    const char *parts[4];
+    const char *parts[sizeof prologue / sizeof *prologue + 1];
     size_t n = 0, len = 1;
     for (size_t i = 0; i < sizeof prologue / sizeof *prologue; i++)
         parts[n++] = source_text(prologue[i]);

@@ -60,7 +60,10 @@ static inline size_t math_edges(float *x)
         FLT_MAX, -FLT_MAX, 0x1p-149f, -0x1p-149f, 1.0f, -1.0f, 0.75f, 1.5f,
         -104.0f, 100.0f, 88.72283935546875f, 88.7228469848632812f,
         -87.3365478515625f, -103.972076416015625f, 0.6931471825f,
-        0x1.fffffep-127f, 0x1p-126f, 0x1.000002p-126f};
+        0x1.fffffep-127f, 0x1p-126f, 0x1.000002p-126f,
+        /* Sq: its tiny-argument threshold, and two inputs where SLEEF's
+         * sqrtf is not the IEEE square root (0x4f5ae03b, 0x405ae03b). */
+        0x1p-74f, 0x1.b5c076p+31f, 0x1.b5c076p+1f};
     size_t n = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         for (int d = -3; d <= 3; d++) /* and neighbours */

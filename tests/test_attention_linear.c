@@ -16,7 +16,10 @@
  *   results (opk_attn_linear.h_sign_only): the bits of the same call with
  *   H a copy of V (which reads it everywhere), for finite V, V with an inf
  *   or a NaN (no shortcut then), and a one-key problem whose B is -0, where
- *   H's sign shows. */
+ *   H's sign shows.
+ * - row scales whose dot is an input where SLEEF's sqrtf (Sq, SPEC 1) is
+ *   not the IEEE square root: the bits of the scalar reference on every
+ *   backend (OpenCL once took the device's sqrt there). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -155,6 +158,19 @@ static void test_first_zero_row(void)
     prob_free(&p);
 }
 
+/* dot((1, x), (1, x)) = 0x405ae03b, where Sq gives 0x3fecb616 and the
+ * IEEE square root 0x3fecb617: in a Q row and a K row. */
+static void test_sq_not_ieee(void)
+{
+    prob p;
+    prob_init(&p, 9, 11, 2, 3, 21);
+    const float x = 0x1.8e3cbep+0f;
+    p.q[4 * 2] = 1.0f, p.q[4 * 2 + 1] = x;
+    p.k[7 * 2] = 1.0f, p.k[7 * 2 + 1] = -x;
+    expect(&p, NULL, "Sq not IEEE sqrt");
+    prob_free(&p);
+}
+
 static void test_huge_ld(void)
 {
     prob p;
@@ -252,6 +268,7 @@ int main(void)
     test_underflow();
     test_first_zero_row();
     test_huge_ld();
+    test_sq_not_ieee();
     test_tau1_h_is_v();
     return check_summary("test_attention_linear");
 }

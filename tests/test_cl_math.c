@@ -1,5 +1,6 @@
-/* The OpenCL E and Lg (cl/sleef_expf.cl, cl/sleef_logf.cl) against SLEEF's
- * Sleef_finz_expf1_u10purecfma / Sleef_finz_logf1_u10purecfma, bit for bit
+/* The OpenCL E, Lg and Sq (cl/sleef_expf.cl, cl/sleef_logf.cl,
+ * cl/sleef_sqrtf.cl) against SLEEF's Sleef_finz_expf1_u10purecfma /
+ * Sleef_finz_logf1_u10purecfma / Sleef_finz_sqrtf1_u05purecfma, bit for bit
  * (any NaN equals any NaN: the hash canonicalizes NaN, SPEC 4), on the
  * first OpenCL device (OPK_BACKEND=opencl:P:D picks another).
  *
@@ -21,12 +22,12 @@
 #include "math_inputs.h"
 #include "opk.h"
 
-static unsigned long mism[2], tested[2];
+static unsigned long mism[3], tested[3];
 
-/* Runs both functions on x[0..n) and compares with SLEEF. */
+/* Runs the three functions on x[0..n) and compares with SLEEF. */
 static void check_batch(opk_ctx *ctx, const float *x, float *y, size_t n)
 {
-    for (int w = 0; w < 2; w++) {
+    for (int w = 0; w < 3; w++) {
         opk_status st = opk_cl_math(ctx, w, x, y, n);
         CHECK(st == OPK_OK, "opk_cl_math: %s", opk_ctx_last_error(ctx));
         if (st)
@@ -79,11 +80,12 @@ int main(int argc, char **argv)
         check_batch(ctx, x, y, math_sample(x, 256));
         check_batch(ctx, x, y, math_edges(x));
     }
-    for (int w = 0; w < 2; w++)
+    for (int w = 0; w < 3; w++)
         CHECK(mism[w] == 0, "%s: %lu of %lu inputs differ from SLEEF",
-              w ? "Lg" : "E", mism[w], tested[w]);
-    printf("E: %lu inputs, %lu differ; Lg: %lu inputs, %lu differ\n",
-           tested[0], mism[0], tested[1], mism[1]);
+              math_fn_names[w], mism[w], tested[w]);
+    printf("E: %lu inputs, %lu differ; Lg: %lu inputs, %lu differ; "
+           "Sq: %lu inputs, %lu differ\n",
+           tested[0], mism[0], tested[1], mism[1], tested[2], mism[2]);
     free(x), free(y);
     opk_ctx_destroy(ctx);
     return check_summary("test_cl_math");
