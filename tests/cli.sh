@@ -58,7 +58,16 @@ if "$opk" info | grep -q '^opencl *usable'; then
     expect 1 "device index 9 does not exist" -- "$opk" verify --backend opencl:0:9
     expect 0 "backend opencl" -- "$opk" run softmax --in X="$work/x.npy" --backend opencl:0:0
     expect 1 "platform index 7" -- "$opk" run softmax --in X="$work/x.npy" --backend opencl:7:0
+    # demo and bench take the device too (they once dropped :P:D).
+    expect 1 "device index 9 does not exist" -- "$opk" demo --backend opencl:0:9 --layers 1 --grid 4x4
+    expect 1 "device index 9 does not exist" -- "$opk" bench --backend opencl:0:9 --kernel softmax --quick
 fi
+# run: an option of another kernel, a name given twice, the kernel after an
+# option: usage errors, not silently ignored.
+expect 2 "--K is an option of attention and cheb, not of softmax" -- "$opk" run softmax --in X="$work/x.npy" --K 5
+expect 2 "--tol is an option of sinkhorn, not of attention" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --tol=1
+expect 2 "--in: X is given twice" -- "$opk" run softmax --in X="$work/x.npy" --in X="$work/bad.npy"
+expect 2 "the kernel comes first" -- "$opk" run --backend scalar softmax --in X="$work/x.npy"
 
 # run sinkhorn on the same 2x3 file: hashes, info, outputs, errors.
 expect 0 "converged yes" -- "$opk" run sinkhorn --in S="$work/x.npy" --backend scalar
@@ -79,6 +88,13 @@ expect 1 "needs 2 elements" -- "$opk" run sinkhorn --in S="$work/x.npy" --in a="
 expect 2 "not an integer" -- "$opk" run sinkhorn --in S="$work/x.npy" --max-iter 0
 expect 1 "S[1][0]" -- "$opk" run sinkhorn --in S="$work/x.npy" --beta 1e38
 expect 0 "0 mismatch" -- "$opk" verify --kernel sinkhorn --case 7x300
+# A usage error comes before any work: nothing is written.
+rm -f "$work/np_f.npy"
+expect 2 "--out-plan with --no-plan" -- "$opk" run sinkhorn --in S="$work/x.npy" --no-plan --out-plan "$work/np_p.npy" --out-f "$work/np_f.npy"
+[ ! -e "$work/np_f.npy" ] && ok || bad "run sinkhorn wrote --out-f before its usage error"
+# S with no rows: the library does nothing (SPEC 2), so there is no g to print.
+printf '\223NUMPY\001\000\166\000{'"'"'descr'"'"': '"'"'<f4'"'"', '"'"'fortran_order'"'"': False, '"'"'shape'"'"': (0, 3), }%*s\n' 58 '' > "$work/s0.npy"
+expect 1 "--in S is 0x3" -- "$opk" run sinkhorn --in S="$work/s0.npy" --out-g "$work/g0.npy"
 # run attention: Q = K = V = x.npy (2x3), and a 2-node graph.
 expect 0 "O  2x3" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --tau 0.5 --out "$work/o.npy"
 [ -s "$work/o.npy" ] && ok || bad "no attention output file"
@@ -88,6 +104,7 @@ for nm in softmax sigmoid sinkhorn linear; do
 done
 expect 2 "missing --in V" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy"
 expect 2 "not softmax, sigmoid" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --norm cosine
+expect 2 "--K needs --graph" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --K 5
 expect 2 "--lambda-g needs --graph" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --lambda-g 0.5
 expect 1 "tau" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --tau 2
 expect 1 "missing.mtx" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --graph "$work/missing.mtx"
@@ -110,6 +127,9 @@ h2=$("$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --K 9 --threads
 [ -n "$h1" ] && [ "$h1" = "$h2" ] && ok || bad "run cheb: scalar hash '$h1' differs from auto '$h2'"
 expect 2 "missing --graph" -- "$opk" run cheb --in X="$work/x.npy"
 expect 2 "--laplacian: unknown value 'foo'" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --laplacian foo
+expect 2 "--cutoff is the lowpass filter's; the filter is heat" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --cutoff 0.5
+expect 2 "--t is the heat filter's time; the filter is lowpass" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --filter lowpass --t 2
+expect 2 "--lmax (-1) must be positive and finite" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --lmax -1
 expect 2 "--K: '-1' is not an integer" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --K -1
 printf '%%%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1.0\n' > "$work/bad.mtx"
 expect 1 "bad.mtx:3: row index '3' is not in 1..2" -- "$opk" run cheb --graph "$work/bad.mtx" --in X="$work/x.npy"

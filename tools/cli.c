@@ -81,9 +81,11 @@ int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *v)
     return 0;
 }
 
-int cli_backends(const char *s, opk_backend *out, int max)
+int cli_backends(const char *s, opk_backend *out, int max, int *cl_platform,
+                 int *cl_device)
 {
     int n = 0;
+    *cl_platform = *cl_device = 0;
     if (!strcmp(s, "all")) {
         for (int b = 1; b < OPK_BACKEND_COUNT && n < max; b++)
             if (opk_backend_available((opk_backend)b))
@@ -91,17 +93,12 @@ int cli_backends(const char *s, opk_backend *out, int max)
         return n;
     }
     opk_backend b;
-    if (opk_backend_parse(s, &b, NULL, NULL)) {
+    if (opk_backend_parse(s, &b, cl_platform, cl_device)) {
         cli_usage_error("--backend: %s", opk_ctx_last_error(NULL));
         return -1;
     }
     out[0] = b;
     return 1;
-}
-
-opk_ctx *cli_ctx(opk_backend b, int threads)
-{
-    return cli_ctx_cl(b, threads, 0, 0);
 }
 
 opk_ctx *cli_ctx_cl(opk_backend b, int threads, int cl_platform, int cl_device)

@@ -28,13 +28,14 @@ int cli_pick(const char *opt, const char *v, const char *const *names,
              int *out);
 int cli_parse_float(const char *opt, const char *s, float *v);
 int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *v);
-/* "all" gives every usable backend; else one name. Returns the count, or -1
- * with a message. */
-int cli_backends(const char *s, opk_backend *out, int max);
+/* "all" gives every usable backend; else one name, with opencl:P:D's
+ * platform and device (else 0:0). Returns the count, or -1 with a
+ * message. */
+int cli_backends(const char *s, opk_backend *out, int max, int *cl_platform,
+                 int *cl_device);
 /* A context on backend b (AUTO honours OPK_BACKEND) with `threads` (0 =
- * default). Prints the reason and returns NULL on failure. */
-opk_ctx *cli_ctx(opk_backend b, int threads);
-/* The same with the OpenCL platform/device P:D (opencl backend). */
+ * default) and, on the opencl backend, device P:D. Prints the reason and
+ * returns NULL on failure. */
 opk_ctx *cli_ctx_cl(opk_backend b, int threads, int cl_platform, int cl_device);
 int cli_wants_help(int argc, char **argv);
 

@@ -326,7 +326,8 @@ int cmd_bench(int argc, char **argv)
         nk = kept;
     }
     opk_backend backends[OPK_BACKEND_COUNT];
-    int nb = cli_backends(a.backend, backends, OPK_BACKEND_COUNT);
+    int clp, cld; /* --backend opencl:P:D */
+    int nb = cli_backends(a.backend, backends, OPK_BACKEND_COUNT, &clp, &cld);
     if (nb < 0)
         return 2;
     if (nb == 0)
@@ -335,7 +336,8 @@ int cmd_bench(int argc, char **argv)
      * fails now, not after the limits. */
     int nthreads = a.nthreads ? a.nthreads : 1;
     for (int b = 0; b < nb; b++) {
-        opk_ctx *ctx = cli_ctx(backends[b], a.nthreads ? a.threads[0] : 0);
+        opk_ctx *ctx = cli_ctx_cl(backends[b], a.nthreads ? a.threads[0] : 0,
+                                  clp, cld);
         if (!ctx)
             return 1;
         backends[b] = opk_ctx_backend(ctx); /* AUTO resolved */
@@ -393,7 +395,7 @@ int cmd_bench(int argc, char **argv)
                         !strcmp(sh->variant, k->host_variant) &&
                         b != first_cpu)
                         continue; /* host code: once is enough */
-                    opk_ctx *ctx = cli_ctx(backends[b], want);
+                    opk_ctx *ctx = cli_ctx_cl(backends[b], want, clp, cld);
                     if (!ctx) {
                         failed++;
                         continue;

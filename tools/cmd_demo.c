@@ -298,6 +298,7 @@ int cmd_demo(int argc, char **argv)
                .seed = 1, .tau = 0.5f, .lambda_g = 0.5f, .t = 1.0f};
     const char *svg = NULL, *v;
     opk_backend backend = OPK_BACKEND_AUTO;
+    int clp = 0, cld = 0; /* --backend opencl:P:D */
     long threads = 0, x;
     for (int i = 1; i < argc; i++) {
         int r;
@@ -336,7 +337,7 @@ int cmd_demo(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--backend", &v)) != 0) {
             if (r < 0)
                 return 2;
-            if (opk_backend_parse(v, &backend, NULL, NULL))
+            if (opk_backend_parse(v, &backend, &clp, &cld))
                 return cli_usage_error("--backend: %s", opk_ctx_last_error(NULL));
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v)) != 0) {
             if (r < 0 || cli_parse_int("--threads", v, 1, 4096, &threads))
@@ -392,7 +393,7 @@ int cmd_demo(int argc, char **argv)
             goto done;
         }
     }
-    opk_ctx *ctx = cli_ctx(backend, (int)threads);
+    opk_ctx *ctx = cli_ctx_cl(backend, (int)threads, clp, cld);
     if (ctx) {
         r = run_demo(ctx, &dm, svg);
         opk_ctx_destroy(ctx);

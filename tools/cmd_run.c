@@ -1,4 +1,5 @@
 /* opk run: one kernel on the user's .npy files; prints the output hash. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +48,55 @@ static const char help[] =
     "common options:\n"
     "  --backend B   scalar|avx2|avx512|neon|opencl[:P:D] (default: auto)\n"
     "  --threads N   threads (default: OPK_NUM_THREADS or all cores)\n"
-    "  --out FILE    write the output (.npy, same dimensionality as input)\n";
+    "  --out FILE    write the output (.npy, same dimensionality as input)\n"
+    "\n"
+    "An option of another kernel (--K for softmax), a graph option without\n"
+    "--graph, a filter's parameter with the other filter (--t with lowpass,\n"
+    "--cutoff with heat) or an --in name given twice is a usage error (exit\n"
+    "2), checked before anything runs.\n";
 
 #define MAX_IN 8
+
+/* The kernels each option applies to; the rest (--in, --backend,
+ * --threads) apply to all. An option given to another kernel is a usage
+ * error, not silently ignored. */
+static const struct {
+    const char *opt, *kernels;
+} scope[] = {
+    {"--out", "softmax, sinkhorn, attention and cheb"}, /* sinkhorn: a hint */
+    {"--beta", "softmax, sinkhorn and attention"},
+    {"--axis", "softmax"}, {"--log", "softmax"},
+    {"--tol", "sinkhorn"}, {"--max-iter", "sinkhorn"},
+    {"--check-every", "sinkhorn"}, {"--no-plan", "sinkhorn"},
+    {"--out-f", "sinkhorn"}, {"--out-g", "sinkhorn"},
+    {"--out-plan", "sinkhorn"},
+    {"--norm", "attention"}, {"--tau", "attention"}, {"--iters", "attention"},
+    {"--global-norm", "attention"}, {"--lambda-g", "attention"},
+    {"--graph", "attention and cheb"}, {"--laplacian", "attention and cheb"},
+    {"--filter", "attention and cheb"}, {"--damping", "attention and cheb"},
+    {"--t", "attention and cheb"}, {"--cutoff", "attention and cheb"},
+    {"--lmax", "attention and cheb"}, {"--K", "attention and cheb"},
+};
+
+/* The scope entry of option argument s (--name or --name=value), or -1. */
+static int scope_of(const char *s)
+{
+    size_t n = strcspn(s, "=");
+    for (size_t i = 0; i < sizeof scope / sizeof *scope; i++)
+        if (strlen(scope[i].opt) == n && !strncmp(scope[i].opt, s, n))
+            return (int)i;
+    return -1;
+}
+
+/* Whether word w is one of the words of list ("a, b and c"). */
+static int has_word(const char *list, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = list; (p = strstr(p, w)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == ' ' || !p[n]))
+            return 1;
+    return 0;
+}
 
 typedef struct run_args {
     const char *kernel, *out;
@@ -74,7 +121,36 @@ typedef struct run_args {
     float t, cutoff, lmax;
     int has_cutoff, has_lmax;
     long K;
+    unsigned char given[sizeof scope / sizeof *scope]; /* by scope entry */
 } run_args;
+
+static int given(const run_args *a, const char *opt)
+{
+    return a->given[scope_of(opt)];
+}
+
+/* Graph options need --graph (attention), and each filter's parameter
+ * needs that filter (attention and cheb). */
+static int check_graph_opts(const run_args *a)
+{
+    static const char *const gopts[] = {"--laplacian", "--filter",
+                                        "--damping", "--t", "--cutoff",
+                                        "--lmax", "--K"};
+    for (size_t i = 0; !a->graph && i < sizeof gopts / sizeof *gopts; i++)
+        if (given(a, gopts[i]))
+            return cli_usage_error("run %s: %s needs --graph", a->kernel,
+                                   gopts[i]);
+    if (given(a, "--t") && strcmp(a->filter, "heat"))
+        return cli_usage_error("run %s: --t is the heat filter's time; the "
+                               "filter is %s", a->kernel, a->filter);
+    if (given(a, "--lmax") && !(a->lmax > 0.0f && a->lmax < INFINITY))
+        return cli_usage_error("run %s: --lmax (%g) must be positive and "
+                               "finite", a->kernel, (double)a->lmax);
+    if (given(a, "--cutoff") && strcmp(a->filter, "lowpass"))
+        return cli_usage_error("run %s: --cutoff is the lowpass filter's; the "
+                               "filter is %s", a->kernel, a->filter);
+    return 0;
+}
 
 static const char *input_path(const run_args *a, const char *name)
 {
@@ -191,12 +267,20 @@ static int run_sinkhorn(const run_args *a, opk_ctx *ctx)
     if (a->out)
         return cli_usage_error("run sinkhorn: use --out-f, --out-g or "
                                "--out-plan instead of --out");
+    if (a->out_plan && a->no_plan)
+        return cli_usage_error("run sinkhorn: --out-plan with --no-plan");
     npy_array s, va = {0}, vb = {0};
     char err[512];
     if (npy_read(input_path(a, "S"), &s, err, sizeof err))
         return cli_error("run sinkhorn: --in S: %s", err);
     const size_t n = s.rows, m = s.cols;
     int r = 0;
+    if (n == 0 || m == 0) { /* the library does nothing (SPEC 2) */
+        npy_free(&s);
+        return cli_error("run sinkhorn: --in S is %zux%zu: with no rows or no "
+                         "columns there are no potentials to compute",
+                         n, m);
+    }
     if ((input_path(a, "a") && (r = read_masses(a, "a", n, "row", &va))) ||
         (input_path(a, "b") && (r = read_masses(a, "b", m, "column", &vb)))) {
         npy_free(&s), npy_free(&va);
@@ -237,9 +321,7 @@ static int run_sinkhorn(const run_args *a, opk_ctx *ctx)
            (double)info.err, info.converged ? "yes" : "no");
     if ((r = write_out(a->out_f, f, 1, n, 1)) || (r = write_out(a->out_g, g, 1, m, 1)))
         goto done;
-    if (a->out_plan && !p)
-        r = cli_usage_error("run sinkhorn: --out-plan with --no-plan");
-    else if (p)
+    if (p)
         r = write_out(a->out_plan, p, n, m, 2);
 done:
     free(f), free(g), free(p);
@@ -356,9 +438,31 @@ int cmd_run(int argc, char **argv)
     a.max_iter = opk_sinkhorn_opts_default().max_iter;
     a.check_every = opk_sinkhorn_opts_default().check_every;
     attn_cli_init(&a.attn);
+    int (*fn)(const run_args *, opk_ctx *) = NULL;
+    if (!strcmp(a.kernel, "softmax"))
+        fn = run_softmax;
+    else if (!strcmp(a.kernel, "sinkhorn"))
+        fn = run_sinkhorn;
+    else if (!strcmp(a.kernel, "attention"))
+        fn = run_attention;
+    else if (!strcmp(a.kernel, "cheb"))
+        fn = run_cheb;
+    else if (a.kernel[0] == '-')
+        return cli_usage_error("run: the kernel comes first: opk run KERNEL "
+                               "[options] (got '%s')", a.kernel);
+    else
+        return cli_usage_error("run: unknown kernel '%s' (see opk run --help)",
+                               a.kernel);
     const char *v;
     for (int i = 2; i < argc; i++) {
-        int r;
+        int r, sc = scope_of(argv[i]);
+        if (sc >= 0) {
+            if (!has_word(scope[sc].kernels, a.kernel))
+                return cli_usage_error("run %s: %s is an option of %s, not "
+                                       "of %s", a.kernel, scope[sc].opt,
+                                       scope[sc].kernels, a.kernel);
+            a.given[sc] = 1;
+        }
         if ((r = cli_opt(argc, argv, &i, "--in", &v)) != 0) {
             if (r < 0)
                 return 2;
@@ -375,6 +479,9 @@ int cmd_run(int argc, char **argv)
                                        (int)(eq - v), v);
             memcpy(names[a.nin], v, (size_t)(eq - v));
             names[a.nin][eq - v] = 0;
+            if (input_path(&a, names[a.nin]))
+                return cli_usage_error("--in: %s is given twice",
+                                       names[a.nin]);
             a.in_name[a.nin] = names[a.nin];
             a.in_path[a.nin++] = eq + 1;
         } else if ((r = cli_opt(argc, argv, &i, "--out", &v)) != 0) {
@@ -460,18 +567,9 @@ int cmd_run(int argc, char **argv)
             return cli_usage_error("run: unknown option '%s' (see opk run "
                                    "--help)", argv[i]);
     }
-    int (*fn)(const run_args *, opk_ctx *) = NULL;
-    if (!strcmp(a.kernel, "softmax"))
-        fn = run_softmax;
-    else if (!strcmp(a.kernel, "sinkhorn"))
-        fn = run_sinkhorn;
-    else if (!strcmp(a.kernel, "attention"))
-        fn = run_attention;
-    else if (!strcmp(a.kernel, "cheb"))
-        fn = run_cheb;
-    else
-        return cli_usage_error("run: unknown kernel '%s' (see opk run --help)",
-                               a.kernel);
+    if (fn != run_softmax && fn != run_sinkhorn &&
+        check_graph_opts(&a))
+        return 2;
     opk_ctx *ctx = cli_ctx_cl(a.backend, (int)a.threads, a.cl_platform,
                               a.cl_device);
     int r = ctx ? fn(&a, ctx) : 1;
