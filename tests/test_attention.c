@@ -78,9 +78,14 @@ static void mark_o(prob *p, float x)
         p->O.data[i] = x;
 }
 
+/* One call, O marked first: a backend that returns OK without writing all
+ * of O cannot pass on an earlier call's output. */
 static opk_status run(opk_backend b, int threads, prob *p, int with_h,
                       const opk_attention_opts *op)
 {
+    for (size_t i = 0; i < p->n; i++)
+        for (size_t f = 0; f < p->dv; f++)
+            p->O.data[i * p->O.ld + f] = -7.0f;
     opk_ctx *ctx = test_ctx(b, threads);
     opk_status st = opk_attention(ctx, p->Q, p->K, p->V, with_h ? &p->H : NULL,
                                   op, p->O);
@@ -201,14 +206,18 @@ static void test_sinkhorn_one_half_step(void)
         CHECK_ST(run(backends[bi], 0, &p, 1, &op), OPK_OK);
         ref_attn_in a = ref_of(&p, 1, &op);
         double tol_s, tol_k;
-        ref_attention_error(&a, p.O.data, p.O.ld, &tol_s);
+        double e = ref_attention_error(&a, p.O.data, p.O.ld, &tol_s);
+        CHECK(e <= tol_s, "%s: softmax mode %.3g above its bound %.3g",
+              opk_backend_name(backends[bi]), e, tol_s);
         for (size_t i = 0; i < p.n; i++)
             memcpy(o2 + i * p.dv, p.O.data + i * p.O.ld, p.dv * 4);
         op.norm = OPK_NORM_SINKHORN;
         op.sinkhorn_iters = 1;
         CHECK_ST(run(backends[bi], 0, &p, 1, &op), OPK_OK);
         a = ref_of(&p, 1, &op);
-        ref_attention_error(&a, p.O.data, p.O.ld, &tol_k);
+        e = ref_attention_error(&a, p.O.data, p.O.ld, &tol_k);
+        CHECK(e <= tol_k, "%s: 1 Sinkhorn half-step %.3g above its bound %.3g",
+              opk_backend_name(backends[bi]), e, tol_k);
         double worst = 0.0, scale = 3.5; /* max|V| + max|H| <= 1.5 + 2 */
         for (size_t i = 0; i < p.n; i++)
             for (size_t f = 0; f < p.dv; f++)
