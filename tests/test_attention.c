@@ -162,6 +162,19 @@ static void test_against_double(void)
 }
 
 /* tau = 0: O = fma(0, B, fl(1 * H)) = H exactly for finite inputs. */
+/* SPEC 3.4's defaults: beta 1, tau 1 (plain attention), softmax, 3
+ * Sinkhorn half-steps; row norms and no graph term, as opk.h says. */
+static void test_defaults(void)
+{
+    opk_attention_opts o = opk_attention_opts_default();
+    CHECK(o.beta == 1.0f && o.tau == 1.0f && o.norm == OPK_NORM_SOFTMAX &&
+              o.sinkhorn_iters == 3 && o.linear_global_norm == 0 &&
+              o.graph == NULL && o.cheb_c == NULL,
+          "defaults: beta %g tau %g norm %d iters %d global %d graph %p",
+          (double)o.beta, (double)o.tau, (int)o.norm, o.sinkhorn_iters,
+          o.linear_global_norm, (const void *)o.graph);
+}
+
 static void test_tau_zero(void)
 {
     for (int nm = 0; nm < 4; nm++) {
@@ -808,6 +821,7 @@ int main(void)
         printf(" %s", opk_backend_name(backends[i]));
     printf("%s\n", have_norm(OPK_NORM_SINKHORN) ? "" : " (sinkhorn mode not built)");
     test_against_double();
+    test_defaults();
     test_tau_zero();
     test_sinkhorn_one_half_step();
     test_difformer_global_norm();
