@@ -216,6 +216,13 @@ static int g_clean(const float *g, size_t m)
     return !v_mask_any(bad);
 }
 
+/* A row's new potential from its max M and its sum of exps (SPEC 3.2): f
+ * = la - lse, lse = -inf for a row of -inf (its sum is not used). */
+static inline float new_f(float la, float M, float sum)
+{
+    return la - (M == -INFINITY ? -INFINITY : M + opk_Lg(sum));
+}
+
 /* The three sweeps of three rows in one pass (beta = 1, clean g, no
  * check): sweep 1 of row a (its max into *mx), sweep 2 of row b (its sum
  * with max vm into *acc), sweep 3 of row c (f = vf finite: a plain max
@@ -296,11 +303,8 @@ static void rows_pipelined(const opk_sinkhorn_job *jb, size_t r0, size_t r1,
             if (sn)
                 Mn = sweep_max(0, 1, 1, sn, g, m, one, 0.0f, NULL, NULL);
         }
-        if (sa) {
-            float lse = Ma == -INFINITY ? -INFINITY : Ma + opk_Lg(sum);
-            fb = jb->la[ia] - lse;
-            jb->fnew[ia] = fb;
-        }
+        if (sa)
+            jb->fnew[ia] = fb = new_f(jb->la[ia], Ma, sum);
         ib = ia;
         ia = in;
         Ma = Mn;
@@ -344,11 +348,11 @@ void SK_NAME(opk_sinkhorn_rows)(const opk_sinkhorn_job *jb, size_t r0,
             M = clean ? sweep_max(0, 1, 0, s, jb->g, m, vb, fo, tbuf, r)
                       : sweep_max(0, 0, 0, s, jb->g, m, vb, fo, tbuf, r);
         const float *t = unit ? s : tbuf;
-        float lse = M == -INFINITY
-                        ? -INFINITY
-                        : M + opk_Lg(sweep_sum(t, jb->g, m, M,
-                                               i + 1 < r1 ? s + jb->lds : NULL));
-        float f = jb->la[i] - lse;
+        const float sum = M == -INFINITY
+                              ? 0.0f
+                              : sweep_sum(t, jb->g, m, M,
+                                          i + 1 < r1 ? s + jb->lds : NULL);
+        const float f = new_f(jb->la[i], M, sum);
         jb->fnew[i] = f;
         sweep_cmax(t, cmax, m, f);
     }

@@ -119,7 +119,6 @@ typedef struct run_args {
     /* cheb */
     const char *graph, *laplacian, *filter, *damping;
     float t, cutoff, lmax;
-    int has_cutoff, has_lmax;
     long K;
     unsigned char given[sizeof scope / sizeof *scope]; /* by scope entry */
 } run_args;
@@ -129,13 +128,14 @@ static int given(const run_args *a, const char *opt)
     return a->given[scope_of(opt)];
 }
 
-/* Graph options need --graph (attention), and each filter's parameter
- * needs that filter (attention and cheb). */
+/* Graph options need --graph (attention's --lambda-g too), and each
+ * filter's parameter needs that filter (attention and cheb). */
 static int check_graph_opts(const run_args *a)
 {
-    static const char *const gopts[] = {"--laplacian", "--filter",
-                                        "--damping", "--t", "--cutoff",
-                                        "--lmax", "--K"};
+    static const char *const gopts[] = {"--lambda-g", "--laplacian",
+                                        "--filter",   "--damping",
+                                        "--t",        "--cutoff",
+                                        "--lmax",     "--K"};
     for (size_t i = 0; !a->graph && i < sizeof gopts / sizeof *gopts; i++)
         if (given(a, gopts[i]))
             return cli_usage_error("run %s: %s needs --graph", a->kernel,
@@ -333,7 +333,8 @@ done:
 static attn_graph_cli graph_opts(const run_args *a)
 {
     attn_graph_cli g = {a->graph, a->laplacian, a->filter, a->damping, a->t,
-                        a->cutoff, a->lmax, a->has_cutoff, a->has_lmax, a->K};
+                        a->cutoff, a->lmax, given(a, "--cutoff"),
+                        given(a, "--lmax"), a->K};
     return g;
 }
 
@@ -380,12 +381,12 @@ static int run_cheb(const run_args *a, opk_ctx *ctx)
         goto out;
     }
     float lmax = a->lmax;
-    if (!a->has_lmax && (st = opk_lmax(ctx, L, &lmax))) {
+    if (!given(a, "--lmax") && (st = opk_lmax(ctx, L, &lmax))) {
         r = cli_error("run cheb: lmax: %s", opk_ctx_last_error(ctx));
         goto out;
     }
     float param = filt == OPK_FILTER_HEAT ? a->t
-                  : a->has_cutoff         ? a->cutoff
+                  : given(a, "--cutoff")  ? a->cutoff
                                           : lmax / 4.0f;
     c = malloc(((size_t)a->K + 1) * sizeof *c);
     y = malloc(n * F * sizeof *y + 4);
@@ -408,7 +409,7 @@ static int run_cheb(const run_args *a, opk_ctx *ctx)
     printf("graph %s: %lld nodes, %lld Laplacian entries; lmax %.9g (%s); "
            "%s %s %g, K %ld, damping %s\n",
            a->graph, (long long)L.rows, (long long)L.nnz, (double)lmax,
-           a->has_lmax ? "given" : "estimated", a->laplacian, a->filter,
+           given(a, "--lmax") ? "given" : "estimated", a->laplacian, a->filter,
            (double)param, a->K, a->damping); /* names checked above */
     if (x.ndim == 1) { /* write back a vector */
         opk_mat V = {y, 1, n, n};
@@ -526,11 +527,9 @@ int cmd_run(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--cutoff", &v)) != 0) {
             if (r < 0 || cli_parse_float("--cutoff", v, &a.cutoff))
                 return 2;
-            a.has_cutoff = 1;
         } else if ((r = cli_opt(argc, argv, &i, "--lmax", &v)) != 0) {
             if (r < 0 || cli_parse_float("--lmax", v, &a.lmax))
                 return 2;
-            a.has_lmax = 1;
         } else if ((r = cli_opt(argc, argv, &i, "--K", &v)) != 0) {
             if (r < 0 || cli_parse_int("--K", v, 0, 100000, &a.K))
                 return 2;

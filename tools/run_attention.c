@@ -33,10 +33,8 @@ int attn_cli_opt(int argc, char **argv, int *i, attn_cli *c)
         return r < 0 || cli_parse_int("--iters", v, 1, 1000000, &c->iters) ? -1 : 1;
     if (cli_flag(argv, *i, "--global-norm"))
         return c->global = 1, 1;
-    if ((r = cli_opt(argc, argv, i, "--lambda-g", &v)) != 0) {
-        c->have_lambda_g = 1;
+    if ((r = cli_opt(argc, argv, i, "--lambda-g", &v)) != 0)
         return r < 0 || cli_parse_float("--lambda-g", v, &c->lambda_g) ? -1 : 1;
-    }
     return 0;
 }
 
@@ -115,8 +113,6 @@ int attn_cli_run(const attn_cli *c, const attn_graph_cli *gc, opk_ctx *ctx,
     if (golden_parse_norm(c->norm, &op.norm))
         return cli_usage_error("--norm: '%s' is not softmax, sigmoid, "
                                "sinkhorn or linear", c->norm);
-    if (!gc->graph && c->have_lambda_g)
-        return cli_usage_error("--lambda-g needs --graph");
     op.beta = beta;
     op.tau = c->tau;
     op.sinkhorn_iters = (int)c->iters;

@@ -9,7 +9,7 @@ typedef struct attn_cli {
     const char *norm; /* softmax|sigmoid|sinkhorn|linear */
     float tau, lambda_g;
     long iters;
-    int global, have_lambda_g;
+    int global;
 } attn_cli;
 
 /* The graph options, parsed by cmd_run.c as for `opk run cheb`. */
