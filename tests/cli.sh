@@ -122,6 +122,15 @@ expect 0 "Y  2x3" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy"
 [ -s "$work/yc.npy" ] && ok || bad "run cheb wrote no output file"
 expect 0 "estimated" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy"
 expect 0 "lmax 2 (given); comb lowpass 1, K 12, damping jackson" -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --laplacian comb --filter lowpass --cutoff 1 --damping jackson --lmax 2 --K 12
+# g2's comb Laplacian has eigenvalues 0 and 3: a given lmax below 3 is
+# warned about (an edge's Rayleigh quotient is 3), 3 is not; sym's top
+# eigenvalue is 1.857, the bound 1.854.
+expect 0 "warning: --lmax 2 is below 3," -- "$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --laplacian comb --lmax 2
+expect 0 "warning: --lmax 1.8 is below 1.85" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --graph "$work/g2.mtx" --lmax 1.8
+for args in "--laplacian comb --lmax 3" "--lmax 1.9" "--laplacian rw --lmax 1.9" ""; do
+    out=$("$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" $args 2>&1)
+    case "$out" in *warning*) bad "run cheb $args warned: $out" ;; *) ok ;; esac
+done
 h1=$("$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --K 9 --backend scalar 2>&1 | sed -n 's/.*hash //p')
 h2=$("$opk" run cheb --graph "$work/g2.mtx" --in X="$work/x.npy" --K 9 --threads 3 2>&1 | sed -n 's/.*hash //p')
 [ -n "$h1" ] && [ "$h1" = "$h2" ] && ok || bad "run cheb: scalar hash '$h1' differs from auto '$h2'"

@@ -42,7 +42,9 @@ static const char help[] =
     "            Laplacian (default sym) of the .mtx adjacency, g = exp(-T l)\n"
     "            (heat, default T = 1) or the step at C (lowpass, default\n"
     "            C = lmax / 4), K + 1 coefficients (default K = 30) on\n"
-    "            [0, lmax]; lmax estimated by opk_lmax unless given; X is\n"
+    "            [0, lmax]; lmax estimated by opk_lmax unless given (a\n"
+    "            given lmax below a Rayleigh quotient of L draws a warning:\n"
+    "            the series would be evaluated outside [0, lmax]); X is\n"
     "            n x F (or a vector of n)\n"
     "\n"
     "common options:\n"
@@ -381,7 +383,8 @@ static int run_cheb(const run_args *a, opk_ctx *ctx)
         goto out;
     }
     float lmax = a->lmax;
-    if (!given(a, "--lmax") && (st = opk_lmax(ctx, L, &lmax))) {
+    if ((st = graph_cli_lmax("run cheb", ctx, L, lap, given(a, "--lmax"),
+                             &lmax))) {
         r = cli_error("run cheb: lmax: %s", opk_ctx_last_error(ctx));
         goto out;
     }

@@ -59,6 +59,50 @@ int graph_cli_kinds(const attn_graph_cli *g, int *lap, int *filt, int *damp)
     return 0;
 }
 
+/* A lower bound of the largest eigenvalue of a Laplacian of kind lap: its
+ * diagonal entries (Rayleigh quotients of e_i), and for the symmetric
+ * kinds (comb, sym) the quotient of e_i - e_j over each stored edge,
+ * (L_ii + L_jj - 2 L_ij) / 2. rw has sym's spectrum and diagonal but is
+ * not symmetric: its diagonal only. In double; O(nnz). */
+static double lmax_lower(opk_csr L, int lap)
+{
+    double *dg = calloc((size_t)L.rows + 1, sizeof *dg), lo = 0.0;
+    if (!dg)
+        return 0.0; /* no bound, no warning */
+    for (int64_t i = 0; i < L.rows; i++)
+        for (int64_t q = L.row_ptr[i]; q < L.row_ptr[i + 1]; q++)
+            if (L.col_idx[q] == i)
+                dg[i] += L.val[q];
+    for (int64_t i = 0; i < L.rows; i++) {
+        lo = dg[i] > lo ? dg[i] : lo;
+        for (int64_t q = L.row_ptr[i];
+             lap != OPK_LAPLACIAN_RANDOM_WALK && q < L.row_ptr[i + 1]; q++) {
+            const int64_t j = L.col_idx[q];
+            const double rq = (dg[i] + dg[j] - 2.0 * L.val[q]) / 2.0;
+            lo = j != i && rq > lo ? rq : lo;
+        }
+    }
+    free(dg);
+    return lo;
+}
+
+opk_status graph_cli_lmax(const char *cmd, opk_ctx *ctx, opk_csr L, int lap,
+                          int given, float *lmax)
+{
+    if (!given)
+        return opk_lmax(ctx, L, lmax);
+    const double lo = lmax_lower(L, lap);
+    if ((double)*lmax < lo)
+        fprintf(stderr,
+                "opk: %s: warning: --lmax %g is below %.9g, a lower bound of the "
+                "Laplacian's largest eigenvalue (a Rayleigh quotient): the "
+                "filter's Chebyshev series is evaluated outside [0, lmax], "
+                "where it can grow without bound. Leave --lmax out to have "
+                "it estimated.\n",
+                cmd, (double)*lmax, lo);
+    return OPK_OK;
+}
+
 /* L, lmax and the coefficients from the graph options (as run cheb). */
 static int graph_term(const attn_graph_cli *g, opk_ctx *ctx, opk_csr *L,
                       opk_attention_opts *op, float **coef)
@@ -72,7 +116,7 @@ static int graph_term(const attn_graph_cli *g, opk_ctx *ctx, opk_csr *L,
     if (opk_mtx_read(g->graph, &A) ||
         opk_laplacian(A, (opk_laplacian_kind)lap, L))
         r = cli_error("run attention: --graph: %s", opk_ctx_last_error(NULL));
-    else if (!g->has_lmax && opk_lmax(ctx, *L, &lmax))
+    else if (graph_cli_lmax("run attention", ctx, *L, lap, g->has_lmax, &lmax))
         r = cli_error("run attention: lmax: %s", opk_ctx_last_error(ctx));
     else if (!(*coef = malloc(((size_t)g->K + 1) * sizeof(float))))
         r = cli_error("run attention: out of memory");

@@ -25,6 +25,13 @@ typedef struct attn_graph_cli {
  * opk_filter, opk_damping); 0, or 2 after a usage message. */
 int graph_cli_kinds(const attn_graph_cli *g, int *lap, int *filt, int *damp);
 
+/* lmax for the graph term: estimated by opk_lmax unless given; a given one
+ * below a lower bound of the largest eigenvalue of L (a Laplacian of kind
+ * lap), where the filter would be evaluated outside its interval, draws a
+ * warning on stderr naming cmd. The status of opk_lmax. */
+opk_status graph_cli_lmax(const char *cmd, opk_ctx *ctx, opk_csr L, int lap,
+                          int given, float *lmax);
+
 void attn_cli_init(attn_cli *c);
 /* Consumes an attention option at argv[*i]: 1 if it was one, 0 if not,
  * -1 after a usage message. */
