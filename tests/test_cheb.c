@@ -1,6 +1,6 @@
 /* opk_cheb on every usable backend: the SPEC 3.3 formulas written out
- * naively (bitwise), bit identity across backends and thread counts on
- * random graphs, shapes and values, dense double-precision evaluation
+ * naively (bitwise; oracle_cheb in spec_oracle.c), bit identity across
+ * backends and thread counts on random graphs, shapes and values, dense double-precision evaluation
  * (heat filter through the eigendecomposition, the recurrence in double),
  * Jackson damping against Gibbs overshoot, and every argument error. */
 #include <math.h>
@@ -11,6 +11,7 @@
 #include "backends.h"
 #include "check.h"
 #include "refdouble.h"
+#include "spec_oracle.h"
 
 static opk_backend backends[OPK_BACKEND_COUNT];
 static int nbackends;
@@ -90,47 +91,6 @@ static float *fill_buf(size_t rows, size_t cols, size_t ld, size_t off,
     return b;
 }
 
-/* ---- the SPEC written out: every T_k kept, Y summed afterwards ---------------- */
-
-static void spec_cheb(opk_csr L, float lmin, float lmax, const float *c,
-                      size_t K, const float *X, size_t ldx, size_t F, float *Y)
-{
-    const size_t n = (size_t)L.rows;
-    const float d = lmax - lmin, s = lmax + lmin;
-    const float alpha = 2.0f / d, gamma = -s / d;
-    float *T = malloc((K + 1) * n * F * sizeof *T + 1);
-    for (size_t i = 0; i < n; i++)
-        for (size_t f = 0; f < F; f++)
-            T[i * F + f] = X[i * ldx + f];
-    for (size_t k = 1; k <= K; k++) {
-        const float *P = T + (k - 1) * n * F;
-        float *Tk = T + k * n * F;
-        for (size_t i = 0; i < n; i++)
-            for (size_t f = 0; f < F; f++) {
-                float p = 0.0f;
-                for (int64_t q = L.row_ptr[i]; q < L.row_ptr[i + 1]; q++)
-                    p = fmaf(L.val[q], P[(size_t)L.col_idx[q] * F + f], p);
-                float g = gamma * P[i * F + f];
-                float a = fmaf(alpha, p, g);
-                if (k == 1) {
-                    Tk[i * F + f] = a;
-                } else {
-                    float a2 = 2.0f * a;
-                    Tk[i * F + f] = a2 - T[(k - 2) * n * F + i * F + f];
-                }
-            }
-    }
-    for (size_t i = 0; i < n; i++)
-        for (size_t f = 0; f < F; f++) {
-            float y = c[0] * X[i * ldx + f];
-            for (size_t k = 1; k <= K; k++)
-                y = fmaf(c[k], T[k * n * F + i * F + f], y);
-            Y[i * F + f] = y;
-        }
-    free(T);
-}
-
-/* Bitwise equality, any NaN equal to any NaN (as the hashes see them). */
 /* Marks an output before a call: a huge value that fails every tolerance
  * check below (fmax would skip a NaN), so a call that writes nothing
  * cannot pass on what an earlier call left there. */
@@ -138,26 +98,6 @@ static void poison(float *y, size_t count)
 {
     for (size_t i = 0; i < count; i++)
         y[i] = 3e38f;
-}
-
-static int same_bits(float a, float b)
-{
-    if (isnan(a) && isnan(b))
-        return 1;
-    uint32_t x, y;
-    memcpy(&x, &a, 4), memcpy(&y, &b, 4);
-    return x == y;
-}
-
-/* Index of the first differing element, or -1. */
-static long first_diff(const float *a, size_t lda, const float *b, size_t ldb,
-                       size_t n, size_t F)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t f = 0; f < F; f++)
-            if (!same_bits(a[i * lda + f], b[i * ldb + f]))
-                return (long)(i * F + f);
-    return -1;
 }
 
 /* ---- bitwise: SPEC, backends, threads ------------------------------------------ */
@@ -192,7 +132,7 @@ static void run_bcase(const bcase *bc, int check_spec)
     opk_cmat X = {x, n, F, ld};
     opk_mat Y = {y, n, F, ld};
     if (check_spec) {
-        spec_cheb(bc->L, bc->lmin, bc->lmax, c, K, x, ld, F, ref);
+        oracle_cheb(bc->L, bc->lmin, bc->lmax, c, K, x, ld, F, ref);
     } else { /* the scalar backend, one thread, is the reference */
         opk_ctx *ctx = test_ctx(OPK_BACKEND_SCALAR, 1);
         CHECK_ST(opk_cheb(ctx, bc->L, bc->lmin, bc->lmax, c, K, X, Y), OPK_OK);
@@ -210,7 +150,7 @@ static void run_bcase(const bcase *bc, int check_spec)
                 yb[i] = -12345.0f;
             opk_status st = opk_cheb(ctx, bc->L, bc->lmin, bc->lmax, c, K, X, Y);
             CHECK(st == OPK_OK, "%s: %s", bc->what, opk_ctx_last_error(ctx));
-            long d = first_diff(ref, F, y, ld, n, F);
+            long d = oracle_first_diff(ref, F, y, ld, n, F);
             CHECK(d < 0,
                   "%s (n %zu F %zu K %zu pad %zu off %zu) on %s, %d threads: "
                   "element %ld (row %ld col %ld) is %.9g, %s gives %.9g",
@@ -517,7 +457,7 @@ static void test_small(void)
         CHECK_ST(opk_cheb(ctx, L, 0.0f, 2.0f, c, 0, X, Y), OPK_OK);
         int ok = 1;
         for (int i = 0; i < 27; i++)
-            ok &= same_bits(y[i], c[0] * x[i]);
+            ok &= oracle_same_bits(y[i], c[0] * x[i]);
         CHECK(ok, "%s: K = 0 is not c0 X", opk_backend_name(backends[b]));
         /* Zero sizes do nothing and succeed. */
         for (int i = 0; i < 27; i++)
@@ -537,7 +477,7 @@ static void test_small(void)
         memcpy(yc, c, sizeof c);
         opk_mat Yc = {yc, 9, 3, 3};
         CHECK_ST(opk_cheb(ctx, L, 0.0f, 2.0f, yc, 2, X, Yc), OPK_OK);
-        CHECK(first_diff(yr, 3, yc, 3, 9, 3) < 0, "c inside Y changed the result");
+        CHECK(oracle_first_diff(yr, 3, yc, 3, 9, 3) < 0, "c inside Y changed the result");
         opk_ctx_destroy(ctx);
     }
     opk_csr_free(&L);
