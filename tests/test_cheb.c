@@ -1,8 +1,9 @@
 /* opk_cheb on every usable backend: the SPEC 3.3 formulas written out
  * naively (bitwise; oracle_cheb in spec_oracle.c), bit identity across
- * backends and thread counts on random graphs, shapes and values, dense double-precision evaluation
- * (heat filter through the eigendecomposition, the recurrence in double),
- * Jackson damping against Gibbs overshoot, and every argument error. */
+ * backends and thread counts on random graphs, shapes and values, dense
+ * double-precision evaluation (heat filter through the eigendecomposition,
+ * the recurrence in double), Jackson damping against Gibbs overshoot, and
+ * every argument error. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
