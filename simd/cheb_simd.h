@@ -26,7 +26,14 @@
  *   entry by a mask, row sums picked up afterwards. 12% faster on a
  *   90K-node graph, 2-3% (noise) on the 1M-node one: there the random
  *   reads of v bound it, and `opk bench`'s F = 1 gather row (the loads
- *   alone, 8 independent sums) is only 1.4x faster than this kernel. */
+ *   alone, 8 independent sums) is only 1.4x faster than this kernel.
+ * - SELL-16 kept in a handle, with no hardware gather (prototype, not
+ *   kept): per chunk of 16 rows, v[col] for every slot by scalar loads
+ *   into an L1 buffer, then masked 16-lane fmas, same bits as this kernel.
+ *   On the 1M-node graph, p alone for 20 orders: 246 ms against 148 ms
+ *   with 2 threads, 513 against 308 with 1. Padding (1.43x slots without
+ *   sigma sorting) and a store and reload per slot cost more than the
+ *   row chains they remove. */
 #ifndef OPK_SIMD_CHEB_H
 #define OPK_SIMD_CHEB_H
 
