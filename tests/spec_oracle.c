@@ -429,8 +429,8 @@ static void attn_linear(opk_cmat Q, opk_cmat K, opk_cmat V, int global,
 void oracle_attention(opk_cmat Q, opk_cmat K, opk_cmat V, const opk_cmat *H,
                       const opk_attention_opts *opts, float *O)
 {
-    opk_attention_opts o = {1.0f, 1.0f, OPK_NORM_SOFTMAX, 3, 0, NULL,
-                            0.0f, 0.0f, NULL, 0, 0.0f};
+    opk_attention_opts o = {.beta = 1.0f, .tau = 1.0f, /* SPEC 3.4's */
+                            .norm = OPK_NORM_SOFTMAX, .sinkhorn_iters = 3};
     if (opts)
         o = *opts;
     const size_t n = Q.rows, d = Q.cols, m = K.rows, dv = V.cols;

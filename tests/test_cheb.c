@@ -11,6 +11,7 @@
 
 #include "backends.h"
 #include "check.h"
+#include "grid.h"
 #include "refdouble.h"
 #include "spec_oracle.h"
 
@@ -66,19 +67,6 @@ static tcsr random_csr(size_t n, size_t deg, uint64_t seed, int dense)
     opk_csr A = {(int64_t)n, (int64_t)n, (int64_t)nnz, t.rp, t.ci, t.v};
     t.A = A;
     return t;
-}
-
-/* Symmetric normalized Laplacian of a grid, owned by opk. */
-static opk_csr grid_laplacian(size_t r, size_t c, size_t extra, uint64_t seed,
-                              opk_laplacian_kind kind)
-{
-    opk_csr A, L;
-    if (opk_graph_grid(r, c, extra, seed, &A) || opk_laplacian(A, kind, &L)) {
-        fprintf(stderr, "grid: %s\n", opk_ctx_last_error(NULL));
-        exit(1);
-    }
-    opk_csr_free(&A);
-    return L;
 }
 
 static float *fill_buf(size_t rows, size_t cols, size_t ld, size_t off,

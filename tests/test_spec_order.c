@@ -30,6 +30,7 @@
 
 #include "backends.h"
 #include "check.h"
+#include "grid.h"
 #include "spec_oracle.h"
 
 enum { NTHREADS = 3 };
@@ -70,18 +71,24 @@ typedef struct tbuf {
     opk_mat M;
 } tbuf;
 
-static tbuf tbuf_new(size_t rows, size_t cols, size_t ld, uint64_t seed,
-                     float lo, float hi)
+/* rows x cols, leading dimension ld, every word (guard too) set to w. */
+static tbuf tbuf_alloc(size_t rows, size_t cols, size_t ld, float w)
 {
     tbuf t;
     t.len = rows * ld + 1;
     t.b = malloc(t.len * sizeof *t.b);
     for (size_t k = 0; k < t.len; k++)
-        t.b[k] = NAN;
-    opk_mat M = {t.b, rows, cols, ld};
+        t.b[k] = w;
+    t.M = (opk_mat){t.b, rows, cols, ld};
+    return t;
+}
+
+static tbuf tbuf_new(size_t rows, size_t cols, size_t ld, uint64_t seed,
+                     float lo, float hi)
+{
+    tbuf t = tbuf_alloc(rows, cols, ld, NAN);
     if (rows && cols)
-        opk_fill(seed, lo, hi, M);
-    t.M = M;
+        opk_fill(seed, lo, hi, t.M);
     return t;
 }
 
@@ -97,10 +104,7 @@ static tbuf tbuf_copy(const tbuf *s)
 /* An output buffer: every word (padding and guard too) a sentinel. */
 static tbuf tbuf_out(size_t rows, size_t cols, size_t ld)
 {
-    tbuf t = tbuf_new(rows, cols, ld, 0, 0.0f, 1.0f);
-    for (size_t k = 0; k < t.len; k++)
-        t.b[k] = -12345.0f;
-    return t;
+    return tbuf_alloc(rows, cols, ld, -12345.0f);
 }
 
 static opk_cmat cm(const tbuf *t)
@@ -468,20 +472,15 @@ typedef struct atcase {
     uint64_t seed;
 } atcase;
 
-/* A Laplacian of the canonical grid (SPEC 4) on n nodes, n/4 extra edges. */
-static opk_csr grid_laplacian(size_t n, uint64_t seed, opk_laplacian_kind kind)
+/* A Laplacian of the canonical grid (SPEC 4) on n nodes, the most square
+ * r x (n / r), with n/4 extra edges. */
+static opk_csr grid_of(size_t n, uint64_t seed, opk_laplacian_kind kind)
 {
     size_t r = 1;
     for (size_t k = 1; k * k <= n; k++)
         if (n % k == 0)
             r = k;
-    opk_csr A, L;
-    if (opk_graph_grid(r, n / r, n / 4, seed, &A) || opk_laplacian(A, kind, &L)) {
-        fprintf(stderr, "grid: %s\n", opk_ctx_last_error(NULL));
-        exit(1);
-    }
-    opk_csr_free(&A);
-    return L;
+    return grid_laplacian(r, n / r, n / 4, seed, kind);
 }
 
 static void attention_case(const atcase *c)
@@ -541,7 +540,7 @@ static void attention_case(const atcase *c)
     float *cc = malloc(((size_t)(c->graph_K < 0 ? 0 : c->graph_K) + 1) * sizeof *cc);
     if (c->graph_K >= 0) {
         opk_laplacian_kind kind = (opk_laplacian_kind)pick(c->seed, 9, 3);
-        L = grid_laplacian(n, c->seed + 4, kind);
+        L = grid_of(n, c->seed + 4, kind);
         opk_mat C = {cc, 1, (size_t)c->graph_K + 1, (size_t)c->graph_K + 1};
         opk_fill(c->seed + 5, -1.0f, 0.5f, C);
         o.graph = &L, o.cheb_c = cc, o.cheb_K = c->graph_K;
