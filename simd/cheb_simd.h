@@ -24,9 +24,25 @@
  * - F = 1 with no branch per row (tried, not kept): a block's entries
  *   in 4 interleaved streams, each one fma chain zeroed after a row's last
  *   entry by a mask, row sums picked up afterwards. 12% faster on a
- *   90K-node graph, 2-3% (noise) on the 1M-node one: there the random
- *   reads of v bound it, and `opk bench`'s F = 1 gather row (the loads
- *   alone, 8 independent sums) is only 1.4x faster than this kernel.
+ *   90K-node graph, 2-3% (noise) on the 1M-node one, where `opk bench`'s
+ *   F = 1 gather row (the loads alone, 8 independent sums) is only 1.4x
+ *   faster than this kernel.
+ * - Where F = 1's time goes on the 1M-node graph (p alone, 20 orders, 2
+ *   threads, ranges over 6 interleaved runs; not the same bits where the
+ *   graph is changed): as stored 152-194 ms; every v read confined to
+ *   64 KB (L1) 141-177 ms, so the L3 reads of v cost 6-15%; every row 11
+ *   entries long (the same nnz, loop exits predictable) 124-140 ms, so the
+ *   mispredicted end of each row costs about 20%; both 104-112 ms. Two ways
+ *   around the branch, same bits, both slower (prototypes, not kept):
+ *   the stored entries of a block of 256 rows as one flat stream in NS
+ *   interleaved chains, each zeroed by an and-mask after a row's last
+ *   entry, p stored per entry and picked up per row: NS = 1 198-202 ms
+ *   against 153 for this kernel in the same runs; NS = 2, 4, 8: 235,
+ *   311-327, 448-483 against 190-217 (more chains, slower: not explained
+ *   without counters); and columns in 4-16 panels (v's panel in L2, each
+ *   row's chain carried across the panels in order, valid for ascending
+ *   rows only): 440-730 ms, each row now P short segments, each with its
+ *   own unpredictable end.
  * - SELL-16 kept in a handle, with no hardware gather (prototype, not
  *   kept): per chunk of 16 rows, v[col] for every slot by scalar loads
  *   into an L1 buffer, then masked 16-lane fmas, same bits as this kernel.
