@@ -73,10 +73,10 @@ static double lmax_lower(opk_csr L, int lap)
         for (int64_t q = L.row_ptr[i]; q < L.row_ptr[i + 1]; q++)
             if (L.col_idx[q] == i)
                 dg[i] += L.val[q];
+    const int edges = lap != OPK_LAPLACIAN_RANDOM_WALK;
     for (int64_t i = 0; i < L.rows; i++) {
         lo = dg[i] > lo ? dg[i] : lo;
-        for (int64_t q = L.row_ptr[i];
-             lap != OPK_LAPLACIAN_RANDOM_WALK && q < L.row_ptr[i + 1]; q++) {
+        for (int64_t q = L.row_ptr[i]; edges && q < L.row_ptr[i + 1]; q++) {
             const int64_t j = L.col_idx[q];
             const double rq = (dg[i] + dg[j] - 2.0 * L.val[q]) / 2.0;
             lo = j != i && rq > lo ? rq : lo;
