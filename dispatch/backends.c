@@ -68,15 +68,18 @@ opk_status opk_backend_parse(const char *s, opk_backend *b, int *cl_platform,
         char *end;
         long v[2];
         const char *c = s + 7;
-        int ok = 1;
-        for (int k = 0; k < 2 && ok; k++) {
+        int ok = 1, k = 0;
+        for (; k < 2 && ok; k++) {
+            /* Digits only: strtol would also take spaces and a sign. */
+            if (*c < '0' || *c > '9')
+                break;
             errno = 0;
             v[k] = strtol(c, &end, 10);
             ok = end != c && !errno && v[k] >= 0 && v[k] <= INT_MAX &&
                  *end == (k ? '\0' : ':');
             c = end + 1;
         }
-        if (ok) {
+        if (ok && k == 2) {
             *b = OPK_BACKEND_OPENCL;
             p = (int)v[0], d = (int)v[1];
             goto done;
@@ -98,6 +101,10 @@ done:
 static int usable(opk_backend b, char *buf, size_t n)
 {
     const opk_cpu *c = opk_cpu_get();
+    if ((unsigned)b >= OPK_BACKEND_COUNT) {
+        snprintf(buf, n, "backend %d does not exist", (int)b);
+        return 0;
+    }
     if (b == OPK_BACKEND_AUTO)
         return snprintf(buf, n, "%s", ""), 1;
     if (b != OPK_BACKEND_OPENCL && !opk_ops_for(b)) {
@@ -147,8 +154,7 @@ static int usable(opk_backend b, char *buf, size_t n)
     case OPK_BACKEND_OPENCL:
         /* Compiled in and at least one device (cl/devices.c). */
         return opk_cl_usable(buf, n);
-    default:
-        snprintf(buf, n, "backend %d does not exist", (int)b);
+    default: /* AUTO and out of range are handled above */
         return 0;
     }
 }

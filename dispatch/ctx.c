@@ -21,6 +21,9 @@ opk_config opk_config_default(void)
     return c;
 }
 
+/* The most threads a context takes, from the config or the environment. */
+#define OPK_MAX_THREADS 4096
+
 static opk_status env_threads(int *out)
 {
     const char *s = getenv("OPK_NUM_THREADS");
@@ -32,10 +35,10 @@ static opk_status env_threads(int *out)
     char *end;
     errno = 0;
     long n = strtol(s, &end, 10);
-    if (errno || *end || n < 1 || n > 4096)
+    if (errno || *end || n < 1 || n > OPK_MAX_THREADS)
         return opk_fail(NULL, OPK_ERR_INVALID_ARG,
-                        "OPK_NUM_THREADS='%s' is not a thread count (1..4096)",
-                        s);
+                        "OPK_NUM_THREADS='%s' is not a thread count (1..%d)",
+                        s, OPK_MAX_THREADS);
     *out = (int)n;
     return OPK_OK;
 }
@@ -50,20 +53,33 @@ opk_status opk_ctx_create(const opk_config *cfg, opk_ctx **out)
         return opk_fail(NULL, OPK_ERR_INVALID_ARG,
                         "config.backend (%d) is not an opk_backend",
                         (int)c.backend);
-    if (c.num_threads < 0)
+    if (c.num_threads < 0 || c.num_threads > OPK_MAX_THREADS)
         return opk_fail(NULL, OPK_ERR_INVALID_ARG,
-                        "config.num_threads (%d) is negative", c.num_threads);
+                        "config.num_threads (%d) is not 0 (automatic) or a "
+                        "thread count (1..%d)",
+                        c.num_threads, OPK_MAX_THREADS);
+    if (c.cl_platform < 0 || c.cl_device < 0)
+        return opk_fail(NULL, OPK_ERR_INVALID_ARG,
+                        "config.%s (%d) is negative",
+                        c.cl_platform < 0 ? "cl_platform" : "cl_device",
+                        c.cl_platform < 0 ? c.cl_platform : c.cl_device);
     opk_backend b = c.backend;
     int explicit_by_env = 0;
     if (b == OPK_BACKEND_AUTO) {
         const char *env = getenv("OPK_BACKEND");
         if (env && *env) {
-            if (opk_backend_parse(env, &b, &c.cl_platform, &c.cl_device))
+            int p, d;
+            if (opk_backend_parse(env, &b, &p, &d))
                 return opk_fail(NULL, OPK_ERR_INVALID_ARG,
                                 "OPK_BACKEND='%s' is not a backend (auto, "
                                 "scalar, avx2, avx512, neon, opencl[:P:D])",
                                 env);
             explicit_by_env = b != OPK_BACKEND_AUTO;
+            if (strchr(env, ':')) { /* opencl:P:D names the device; plain
+                                     * opencl keeps the config's */
+                c.cl_platform = p;
+                c.cl_device = d;
+            }
         }
         if (b == OPK_BACKEND_AUTO)
             b = opk_backend_best_cpu();

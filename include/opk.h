@@ -62,7 +62,8 @@ typedef enum opk_backend {
 
 /* "auto", "scalar", "avx2", "avx512", "neon", "opencl"; "?" if out of range. */
 OPK_API const char *opk_backend_name(opk_backend b);
-/* Parses a backend name as accepted by OPK_BACKEND ("avx2", "opencl:0:1"). */
+/* Parses a backend name as accepted by OPK_BACKEND ("avx2", "opencl:0:1");
+ * the OpenCL indices are decimal digits, 0:0 when not given. */
 OPK_API opk_status opk_backend_parse(const char *s, opk_backend *b,
                                      int *cl_platform, int *cl_device);
 /* 1 if the backend is compiled in and usable on this machine, else 0. */
@@ -98,8 +99,11 @@ OPK_API int opk_backend_implements(opk_backend b, opk_kernel k);
 
 typedef struct opk_config {
     opk_backend backend; /* OPK_BACKEND_AUTO by default */
-    int num_threads;     /* 0: OPK_NUM_THREADS, else all online cores */
-    int cl_platform;     /* OpenCL platform/device index (opencl backend) */
+    int num_threads;     /* 0: OPK_NUM_THREADS, else all online cores;
+                            at most 4096 */
+    int cl_platform;     /* OpenCL platform/device index (opencl backend,
+                            or AUTO with OPK_BACKEND=opencl; OPK_BACKEND=
+                            opencl:P:D overrides them); >= 0 */
     int cl_device;
 } opk_config;
 

@@ -25,6 +25,11 @@ int main(void)
     CHECK_ST(opk_backend_parse("opencl:4294967296:0", &b, &p, &d), OPK_ERR_INVALID_ARG);
     CHECK_ST(opk_backend_parse("opencl:0:10000000000", &b, &p, &d), OPK_ERR_INVALID_ARG);
     CHECK(p == -1 && d == -1, "indices untouched on failure");
+    /* Digits only (strtol alone would take spaces and signs). */
+    CHECK_ST(opk_backend_parse("opencl: 1:2", &b, &p, &d), OPK_ERR_INVALID_ARG);
+    CHECK_ST(opk_backend_parse("opencl:+1:2", &b, &p, &d), OPK_ERR_INVALID_ARG);
+    CHECK_ST(opk_backend_parse("opencl:0:-0", &b, &p, &d), OPK_ERR_INVALID_ARG);
+    CHECK(p == -1 && d == -1, "indices untouched on failure");
     CHECK_ST(opk_backend_parse("opencl:2147483647:0", &b, &p, &d), OPK_OK);
     CHECK(p == 2147483647 && d == 0, "opencl:INT_MAX:0");
     CHECK(!strcmp(opk_backend_name((opk_backend)42), "?"), "out of range name");
@@ -93,6 +98,18 @@ int main(void)
     cfg.backend = OPK_BACKEND_AUTO;
     cfg.num_threads = -1;
     CHECK_ST(opk_ctx_create(&cfg, &ctx), OPK_ERR_INVALID_ARG);
+    cfg.num_threads = 4097; /* the same cap as OPK_NUM_THREADS */
+    CHECK_ST(opk_ctx_create(&cfg, &ctx), OPK_ERR_INVALID_ARG);
+    CHECK(strstr(opk_ctx_last_error(NULL), "num_threads") != NULL, "names num_threads");
+    cfg.num_threads = 0;
+    cfg.cl_device = -1;
+    CHECK_ST(opk_ctx_create(&cfg, &ctx), OPK_ERR_INVALID_ARG);
+    CHECK(strstr(opk_ctx_last_error(NULL), "cl_device") != NULL, "names cl_device");
+    cfg.cl_device = 0;
+    /* An index out of range is not one that fails to name a backend. */
+    CHECK(strstr(opk_backend_unavailable_reason((opk_backend)-1), "does not exist") &&
+              strstr(opk_backend_unavailable_reason((opk_backend)6), "does not exist"),
+          "out-of-range backend: %s", opk_backend_unavailable_reason((opk_backend)6));
     CHECK_ST(opk_ctx_create(NULL, NULL), OPK_ERR_INVALID_ARG);
 
     opk_cpu_info ci;

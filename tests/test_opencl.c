@@ -137,6 +137,15 @@ static void test_selection(void)
     CHECK_ST(opk_ctx_create(NULL, &ctx), OPK_OK);
     CHECK(opk_ctx_backend(ctx) == OPK_BACKEND_OPENCL, "OPK_BACKEND=opencl");
     opk_ctx_destroy(ctx);
+    /* Plain opencl keeps the config's device; opencl:P:D overrides it. */
+    opk_config cfg = opk_config_default();
+    cfg.cl_device = 99;
+    CHECK_ST(opk_ctx_create(&cfg, &ctx), OPK_ERR_BACKEND);
+    CHECK(strstr(opk_ctx_last_error(NULL), "device index 99"),
+          "config device with OPK_BACKEND=opencl: %s", opk_ctx_last_error(NULL));
+    setenv("OPK_BACKEND", "opencl:0:0", 1);
+    CHECK_ST(opk_ctx_create(&cfg, &ctx), OPK_OK);
+    opk_ctx_destroy(ctx);
     unsetenv("OPK_BACKEND");
     CHECK_ST(opk_ctx_create(NULL, &ctx), OPK_OK);
     CHECK(opk_ctx_backend(ctx) != OPK_BACKEND_OPENCL, "AUTO never picks opencl");

@@ -88,15 +88,12 @@ static const char *const names[OPK_BACKEND_COUNT] = {"auto", "scalar", "avx2",
                                                      "avx512", "neon", "opencl"};
 
 /* The strict reading: a name, or opencl:P:D with P and D plain decimal
- * numbers <= INT_MAX. -1: not of that form, 0: invalid, 1: valid. */
+ * numbers <= INT_MAX (no spaces, no signs). 0: invalid, 1: valid. */
 static int strict(const char *s, int *b, long *p, long *d)
 {
     for (int i = 0; i < OPK_BACKEND_COUNT; i++)
         if (!strcmp(s, names[i]))
             return *b = i, *p = *d = 0, 1;
-    for (const char *c = s; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == ':'))
-            return -1; /* spaces, signs, ...: sscanf-like leniency is allowed */
     if (strncmp(s, "opencl:", 7))
         return 0;
     const char *c = s + 7;
@@ -145,10 +142,8 @@ static void backend_parse(rd *r)
     int sv = sp ? strict(s, &want_b, &want_p, &want_d) : 0;
     if (!sp || !bp)
         status_ok("backend_parse: NULL accepted", st, 1);
-    else if (sv >= 0)
+    else
         status_ok("backend_parse: status differs from the oracle", st, !sv);
-    else if (st != OPK_OK)
-        status_ok("backend_parse: status", st, 1);
     if (st != OPK_OK) {
         expect(b == (opk_backend)77 && p == -5 && d == -6,
                "backend_parse: written on failure", st);
@@ -178,7 +173,8 @@ static void ctx_create(rd *r)
     opk_ctx *ctx = (opk_ctx *)&cfg, **out = np % 16 == 1 ? NULL : &ctx;
     opk_status st = opk_ctx_create(cp, out);
     const opk_config c = cp ? cfg : opk_config_default();
-    int bad = !out || (unsigned)c.backend >= OPK_BACKEND_COUNT || c.num_threads < 0;
+    int bad = !out || (unsigned)c.backend >= OPK_BACKEND_COUNT || c.num_threads < 0 ||
+              c.num_threads > 4096 || c.cl_platform < 0 || c.cl_device < 0;
     if (bad) {
         status_ok("ctx_create: status differs from the oracle", st, 1);
     } else if (c.backend != OPK_BACKEND_AUTO && !opk_backend_available(c.backend)) {
