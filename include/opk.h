@@ -242,7 +242,7 @@ OPK_API opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K,
 
 typedef struct opk_sinkhorn_opts {
     int max_iter;    /* >= 1; default 1000 */
-    float tol;       /* absolute row-marginal L1 error; < 0: 1e-6 * sum(a) */
+    float tol;       /* absolute row-marginal L1 error, finite; < 0: 1e-6 * sum(a) */
     int check_every; /* >= 1; the error is checked every so many iterations
                         (and after the last one); default 10 */
 } opk_sinkhorn_opts;

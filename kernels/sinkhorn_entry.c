@@ -239,22 +239,27 @@ opk_status opk_sinkhorn(opk_ctx *ctx, opk_cmat S, float beta, const float *a,
         return opk_fail(ctx, OPK_ERR_INVALID_ARG,
                         "sinkhorn: opts.check_every (%d) must be >= 1",
                         pb.opts.check_every);
-    if (isnan(pb.opts.tol))
-        return opk_fail(ctx, OPK_ERR_INVALID_ARG, "sinkhorn: opts.tol is NaN");
+    if (!isfinite(pb.opts.tol)) /* negative asks for the default: -1 */
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "sinkhorn: opts.tol (%g) must be finite (negative: the "
+                        "default)",
+                        (double)pb.opts.tol);
     const size_t n = S.rows, m = S.cols;
     if (!ctx->ops->sinkhorn_call &&
         (!ctx->ops->sinkhorn_rows || !ctx->ops->sinkhorn_cols))
         return opk_unported(ctx, "sinkhorn");
+    /* Masses are arguments: checked even when a zero size makes the call
+     * do nothing. */
+    double sa = (double)n, sb = 0.0;
+    if ((a && (st = check_masses(ctx, "a", a, n, &sa))) ||
+        (b && (st = check_masses(ctx, "b", b, m, &sb))))
+        return st;
     if (n == 0 || m == 0) { /* SPEC 2: zero sizes do nothing */
         if (info)
             *info = (opk_sinkhorn_info){0, 0.0f, 1};
         return OPK_OK;
     }
-    double sa = (double)n, sb = 0.0;
     const float bdef = (float)n / (float)m;
-    if ((a && (st = check_masses(ctx, "a", a, n, &sa))) ||
-        (b && (st = check_masses(ctx, "b", b, m, &sb))))
-        return st;
     if (!b)
         sb = (double)m * bdef;
     if (fabs(sa - sb) > 1e-4 * sa)

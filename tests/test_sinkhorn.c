@@ -510,6 +510,12 @@ static void test_info(void)
         CHECK(iz.iterations == 0 && iz.converged == 1, "zero size info");
         CHECK_ST(opk_sinkhorn(ctx, (opk_cmat){NULL, 4, 0, 0}, 1, NULL, NULL,
                               NULL, io.f, NULL, NULL, NULL), OPK_OK);
+        /* ... but bad masses are still bad arguments. */
+        const float bad[3] = {1.0f, NAN, 1.0f};
+        CHECK_ST(opk_sinkhorn(ctx, (opk_cmat){NULL, 0, 3, 3}, 1, NULL, bad,
+                              NULL, NULL, io.g, NULL, NULL), OPK_ERR_INVALID_ARG);
+        CHECK(strstr(opk_ctx_last_error(ctx), "b[1] is NaN"), "zero size, NaN mass: %s",
+              opk_ctx_last_error(ctx));
         opk_ctx_destroy(ctx);
         free(io.s), free(io.a), free(io.b), free(io.f), free(io.g), free(f1), free(g1);
     }
@@ -678,6 +684,10 @@ static void test_argument_errors(void)
         expect_error(ctx, e, OPK_ERR_INVALID_ARG, "check_every", "check_every");
         bo = o, bo.tol = NAN;
         expect_error(ctx, e, OPK_ERR_INVALID_ARG, "tol", "NaN tol");
+        bo = o, bo.tol = INFINITY; /* would stop at the first check */
+        expect_error(ctx, e, OPK_ERR_INVALID_ARG, "tol (inf) must be finite", "inf tol");
+        bo = o, bo.tol = -INFINITY;
+        expect_error(ctx, e, OPK_ERR_INVALID_ARG, "tol (-inf) must be finite", "-inf tol");
         /* Masses, naming the index. */
         float a2[N], b2[M];
         memcpy(a2, a, sizeof a2), memcpy(b2, b, sizeof b2);

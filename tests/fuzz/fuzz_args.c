@@ -84,7 +84,7 @@ static void sinkhorn(rd *r, opk_ctx *ctx, float *arena, unsigned char *w)
     o.check_every = (int)(take(r, 1) % 4) - 1;     /* -1 .. 2 */
     uint8_t t = (uint8_t)take(r, 1);
     o.tol = t < 200 ? (float)t * 1e-3f - 0.05f : (t & 1 ? NAN : INFINITY);
-    int definite = mat_invalid(&s) || !isfinite(beta) || o.max_iter < 1 ||
+    int definite = mat_invalid(&s) || !isfinite(beta) || !isfinite(o.tol) || o.max_iter < 1 ||
                    o.check_every < 1 ||
                    (p_mode && (mat_invalid(&p) || p.rows != s.rows || p.cols != s.cols));
     if (!definite && (!s.in_arena || (p_mode && !p.in_arena) || !ia || !ib || !iff || !ig))
