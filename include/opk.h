@@ -308,8 +308,10 @@ OPK_API void opk_csr_free(opk_csr *A);
  * symmetric) into a CSR with ascending columns in each row. A symmetric
  * file lists the lower triangle (an entry above the diagonal is an error);
  * its off-diagonal entries are mirrored. Duplicates are summed in file order
- * (float additions), explicit zeros are kept, pattern entries are 1. Errors
- * are OPK_ERR_IO with "path:line: what" in opk_ctx_last_error(NULL); *A is
+ * (float additions; a sum past the float range is an error), explicit zeros
+ * are kept, pattern entries are 1. Errors are OPK_ERR_IO with
+ * "path:line: what" in opk_ctx_last_error(NULL) ("path: what" where no line
+ * is at fault: a file that cannot be opened, an overflowing sum); *A is
  * untouched then. */
 OPK_API opk_status opk_mtx_read(const char *path, opk_csr *A);
 /* The same from memory: text[0..len) named `name` in messages. */
@@ -334,8 +336,8 @@ typedef enum opk_laplacian_kind {
 
 /* L from a square, symmetric, nonnegative adjacency A (finite values;
  * unsorted rows and duplicates are summed first). Degrees and entries are
- * computed in double and rounded to float once; a self-loop counts once in
- * its degree. Every non-isolated row stores its diagonal and its columns
+ * computed in double and rounded to float once (an entry past the float
+ * range is an error); a self-loop counts once in its degree. Every non-isolated row stores its diagonal and its columns
  * ascending; an isolated node (degree 0) has an empty row, and an entry
  * pointing to one is kept as -0. */
 OPK_API opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind,
@@ -346,7 +348,8 @@ OPK_API opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind,
  * start, min(n, 100) steps (fully reorthogonalized while the basis fits in
  * 64 MiB), largest Ritz value theta; result theta + 0.01|theta|, but never
  * above the Gershgorin bound max_i (L_ii + sum_j!=i |L_ij|). A non-symmetric
- * L (e.g. random walk): the Gershgorin bound. Rounded up to float. */
+ * L (e.g. random walk): the Gershgorin bound. Rounded up to float; a bound
+ * past the float range is OPK_ERR_INVALID_ARG. */
 OPK_API opk_status opk_lmax(opk_ctx *ctx, opk_csr L, float *lmax);
 
 typedef enum opk_filter {

@@ -112,6 +112,17 @@ opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind, opk_csr *L)
     }
     opk_free(deg);
     opk_canon_free(&C);
+    /* Combinatorial degrees (or summed duplicates) near FLT_MAX. */
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t p = rp[i]; p < rp[i + 1]; p++)
+            if (isinf(v[p])) {
+                st = opk_fail(NULL, OPK_ERR_INVALID_ARG,
+                              "laplacian: L[%lld][%d] is past the float range "
+                              "(A's weights are too large)",
+                              LL(i), ci[p]);
+                opk_free(rp), opk_free(ci), opk_free(v);
+                return st;
+            }
     L->rows = L->cols = n;
     L->nnz = nnz;
     L->row_ptr = rp;

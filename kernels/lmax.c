@@ -174,6 +174,11 @@ opk_status opk_lmax(opk_ctx *ctx, opk_csr L, float *lmax)
     float f = (float)est;
     if ((double)f < est)
         f = nextafterf(f, INFINITY);
+    if (isinf(f))
+        return opk_fail(ctx, OPK_ERR_INVALID_ARG,
+                        "lmax: the bound (%g) is past the float range (L's "
+                        "values are too large)",
+                        est);
     *lmax = f;
     return OPK_OK;
 }

@@ -104,7 +104,10 @@ static opk_status parse_banner(reader *R, int *field, int *symmetric)
     if (!s && R->nomem)
         return nomem_fail(R);
     if (!s) {
+        const int e = errno;
         R->line = 1;
+        if (ferror(R->f)) /* a directory, an I/O error: not "empty" */
+            return io_fail(R, "read error: %s", strerror(e));
         return io_fail(R, "%sempty file, expected the %%%%MatrixMarket banner",
                        "");
     }
@@ -206,7 +209,7 @@ static int push(entries *E, int32_t r, int32_t c, float v)
 
 /* Sorted rows, duplicates summed in file order (float additions). */
 static opk_status to_csr(const entries *E, int64_t rows, int64_t cols,
-                         opk_csr *A)
+                         const char *name, opk_csr *A)
 {
     int64_t *srp;
     size_t *ord;
@@ -229,10 +232,20 @@ static opk_status to_csr(const entries *E, int64_t rows, int64_t cols,
     for (int64_t i = 0; i < rows; i++) {
         for (int64_t p = srp[i]; p < srp[i + 1]; p++) {
             size_t e = ord[p];
-            if (p > srp[i] && E->c[e] == ci[w - 1])
+            if (p > srp[i] && E->c[e] == ci[w - 1]) {
                 v[w - 1] = v[w - 1] + E->v[e];
-            else
+                if (isinf(v[w - 1])) { /* every value read is finite */
+                    opk_free(srp), opk_free(ord);
+                    opk_free(rp), opk_free(ci), opk_free(v);
+                    return opk_fail(NULL, OPK_ERR_IO,
+                                    "%s: the duplicate entries (%lld, %lld) "
+                                    "sum past the float range",
+                                    name, (long long)i + 1,
+                                    (long long)E->c[e] + 1);
+                }
+            } else {
                 ci[w] = E->c[e], v[w] = E->v[e], w++;
+            }
         }
         rp[i + 1] = (int64_t)w;
     }
@@ -356,7 +369,7 @@ static opk_status read_stream(reader *R, opk_csr *A)
         st = io_fail(R, "%s", msg);
         goto out;
     }
-    st = to_csr(&E, dims[0], dims[1], A);
+    st = to_csr(&E, dims[0], dims[1], R->name, A);
 out:
     opk_free(E.r), opk_free(E.c), opk_free(E.v);
     return st;

@@ -229,6 +229,17 @@ static void test_mtx_bad(void)
     CHECK(strstr(opk_ctx_last_error(NULL), "/nonexistent/dir/g.mtx: No such") !=
               NULL,
           "missing file: '%s'", opk_ctx_last_error(NULL));
+    /* A directory: the read error, not "empty file". */
+    CHECK_ST(opk_mtx_read("/", &A), OPK_ERR_IO);
+    CHECK(strstr(opk_ctx_last_error(NULL), "/:1: read error: Is a directory") != NULL,
+          "directory: '%s'", opk_ctx_last_error(NULL));
+    /* Duplicates, each finite, whose sum is not. */
+    static const char dup[] = "%%MatrixMarket matrix coordinate real general\n"
+                              "2 2 3\n2 1 3e38\n1 1 1\n2 1 3e38\n";
+    CHECK_ST(opk_mtx_parse(dup, sizeof dup - 1, "dup.mtx", &A), OPK_ERR_IO);
+    CHECK(strstr(opk_ctx_last_error(NULL), "dup.mtx: the duplicate entries (2, 1) "
+                                           "sum past the float range") != NULL,
+          "overflowing duplicates: '%s'", opk_ctx_last_error(NULL));
     CHECK_ST(opk_mtx_read(NULL, &A), OPK_ERR_INVALID_ARG);
     CHECK_ST(opk_mtx_parse("x", 1, "n", NULL), OPK_ERR_INVALID_ARG);
     CHECK(A.rows == -7, "output touched");
@@ -448,6 +459,19 @@ static void test_laplacian(void)
           "%s", opk_ctx_last_error(NULL));
     CHECK_ST(opk_laplacian(A, (opk_laplacian_kind)7, &L), OPK_ERR_INVALID_ARG);
     CHECK_ST(opk_laplacian(A, OPK_LAPLACIAN_SYMMETRIC, NULL), OPK_ERR_INVALID_ARG);
+    /* Degrees past the float range: combinatorial L can't hold them; the
+     * normalized kinds can. */
+    static const int64_t brp[] = {0, 2, 3, 4};
+    static const int32_t bci[] = {1, 2, 0, 0};
+    static const float bv[] = {3e38f, 3e38f, 3e38f, 3e38f};
+    opk_csr Ab = {3, 3, 4, brp, bci, bv};
+    CHECK_ST(opk_laplacian(Ab, OPK_LAPLACIAN_COMBINATORIAL, &L), OPK_ERR_INVALID_ARG);
+    CHECK(strstr(opk_ctx_last_error(NULL), "L[0][0] is past the float range") != NULL,
+          "%s", opk_ctx_last_error(NULL));
+    CHECK(L.rows == -7, "output touched");
+    CHECK_ST(opk_laplacian(Ab, OPK_LAPLACIAN_SYMMETRIC, &L), OPK_OK);
+    opk_csr_free(&L);
+    L.rows = -7;
     CHECK(L.rows == -7, "output touched");
 }
 
@@ -556,6 +580,15 @@ static void test_lmax(void)
     CHECK_ST(opk_lmax(ctx, N, &lm), OPK_ERR_INVALID_ARG);
     CHECK(strstr(opk_ctx_last_error(ctx), "val[1]") != NULL, "%s",
           opk_ctx_last_error(ctx));
+    /* A bound past the float range (Gershgorin 3e38 + 3e38). */
+    static const float vh[] = {3e38f, 3e38f, 3e38f, 3e38f};
+    static const int64_t hrp[] = {0, 2, 4};
+    static const int32_t hci[] = {0, 1, 0, 1};
+    opk_csr Hb = {2, 2, 4, hrp, hci, vh};
+    CHECK_ST(opk_lmax(ctx, Hb, &lm), OPK_ERR_INVALID_ARG);
+    CHECK(strstr(opk_ctx_last_error(ctx), "past the float range") != NULL, "%s",
+          opk_ctx_last_error(ctx));
+    CHECK(lm == -5.0f, "output touched");
     CHECK_ST(opk_lmax(ctx, R, &lm), OPK_ERR_INVALID_ARG);
     CHECK(strstr(opk_ctx_last_error(ctx), "square") != NULL, "%s",
           opk_ctx_last_error(ctx));
