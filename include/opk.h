@@ -90,7 +90,8 @@ typedef enum opk_kernel {
 
 /* "softmax", "sinkhorn", "cheb", "attention"; "?" if out of range. */
 OPK_API const char *opk_kernel_name(opk_kernel k);
-/* 1 if backend b is usable here and implements kernel k; a call of a kernel
+/* 1 if backend b is usable here and implements kernel k (0 for AUTO: ask
+ * about the backend a context picked, opk_ctx_backend); a call of a kernel
  * that the context's backend does not implement returns
  * OPK_ERR_UNSUPPORTED (never a fallback to another backend). */
 OPK_API int opk_backend_implements(opk_backend b, opk_kernel k);
@@ -213,7 +214,8 @@ typedef struct opk_attention_opts {
     float beta;         /* score scale: gamma = beta / sqrt(d); default 1 */
     float tau;          /* damping in [0, 1]: O = (1-tau) H + tau (...); 1 */
     opk_norm norm;      /* default OPK_NORM_SOFTMAX */
-    int sinkhorn_iters; /* half-steps (>= 1) in sinkhorn mode; default 3 */
+    int sinkhorn_iters; /* half-steps in sinkhorn mode; default 3; >= 1 in
+                         * every mode (checked) */
     int linear_global_norm; /* linear mode: one Frobenius norm for all of Q
                              * (and of K) instead of row norms (0 or 1) */
     /* Optional graph term G = sum_k c_k T_k(L~) V (SPEC 3.3), mixed in as
@@ -222,8 +224,9 @@ typedef struct opk_attention_opts {
     float lmin, lmax;            /* its spectrum bounds, lmin < lmax */
     const float *cheb_c;         /* cheb_K + 1 coefficients */
     int cheb_K;                  /* polynomial order, >= 0 */
-    float lambda_g;              /* graph weight in [0, 1]; ignored without
-                                  * a graph (SPEC: lambda_g = 0 then) */
+    float lambda_g;              /* graph weight in [0, 1] (checked even
+                                  * without a graph, where it has no effect:
+                                  * SPEC: lambda_g = 0 then) */
 } opk_attention_opts;
 
 /* beta 1, tau 1, softmax, 3 Sinkhorn half-steps, row norms, no graph. */
@@ -234,7 +237,11 @@ OPK_API opk_attention_opts opk_attention_opts_default(void);
  * O n x dv; opts NULL gives the defaults. O must not overlap any input.
  * Memory beyond O: softmax/sigmoid O((n + m)(d + dv)); sinkhorn the n x m
  * score matrix besides; linear O(m + n + d dv); the graph term three n x dv
- * blocks. A zero row of Q or K in linear mode is an OPK_ERR_INVALID_ARG. */
+ * blocks. OPK_ERR_INVALID_ARG also for m = 0 or d = 0 with n > 0 (rows of
+ * O with no keys or no features to score them, whatever tau) and, in
+ * linear mode, for a row of Q or K whose computed norm is zero (every
+ * square underflows; SPEC 3.4); a row whose dot(q, q) overflows gets the
+ * scale fl(1 / inf) = 0, as SPEC's formula says. */
 OPK_API opk_status opk_attention(opk_ctx *ctx, opk_cmat Q, opk_cmat K,
                                  opk_cmat V, const opk_cmat *H,
                                  const opk_attention_opts *opts, opk_mat O);
@@ -369,7 +376,7 @@ typedef double (*opk_filter_fn)(double lambda, void *user);
 /* c[0..K] (K+1 floats): Chebyshev coefficients of h on [lmin, lmax] by
  * Chebyshev-Gauss quadrature with max(K+1, 64) nodes, in double, times the
  * damping factors, rounded to float; c[0] is already halved, ready for
- * opk_cheb. c is untouched on errors. */
+ * opk_cheb. K <= 2^20. c is untouched on errors. */
 OPK_API opk_status opk_cheb_coeffs(opk_filter filter, float param, size_t K,
                                    float lmin, float lmax, opk_damping damping,
                                    float *c);

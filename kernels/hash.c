@@ -15,7 +15,7 @@ uint64_t opk_rand(uint64_t seed, uint64_t k)
 opk_status opk_fill(uint64_t seed, float lo, float hi, opk_mat M)
 {
     opk_span sp;
-    opk_status st = opk_check_mat(NULL, "M", M.data, M.rows, M.cols, M.ld, &sp);
+    opk_status st = opk_check_mat(NULL, "fill: M", M.data, M.rows, M.cols, M.ld, &sp);
     if (st)
         return st;
     if (!(lo == lo && hi == hi) || lo - lo != 0 || hi - hi != 0)
@@ -46,7 +46,7 @@ static uint32_t hash_bits(float f)
 opk_status opk_hash(opk_cmat M, uint64_t *hash)
 {
     opk_span sp;
-    opk_status st = opk_check_mat(NULL, "M", M.data, M.rows, M.cols, M.ld, &sp);
+    opk_status st = opk_check_mat(NULL, "hash: M", M.data, M.rows, M.cols, M.ld, &sp);
     if (st)
         return st;
     if (!hash)
