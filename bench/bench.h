@@ -26,6 +26,10 @@ typedef struct bench_kernel {
     const char *name;
     opk_kernel op;                 /* backends that lack it are skipped */
     int ndims;                     /* dims per shape; --size gives them all */
+    unsigned zero_dims;            /* bit i: dim i may be 0 (else >= 1) */
+    /* Optional: a rule between the dims that --size must keep; NULL if
+     * they do, else what they must be (e.g. "n = m"). */
+    const char *(*size_rule)(const size_t *dims);
     const char *const *variants;   /* NULL-terminated; --size runs each */
     const bench_shape *shapes;     /* the default set */
     size_t nshapes;
@@ -58,8 +62,9 @@ const bench_kernel *bench_kernel_find(const char *name);
 /* "4096x4096": the dims joined by 'x'. */
 void bench_shape_text(const bench_kernel *k, const bench_shape *s, char *buf,
                       size_t n);
-/* Parses "RxC..." with exactly k->ndims positive dims into dims; returns 0,
- * or -1 with the reason in err. */
+/* Parses "RxC..." with exactly k->ndims dims into dims (positive unless
+ * k->zero_dims allows 0, and keeping k->size_rule); returns 0, or -1 with
+ * the reason in err. */
 int bench_parse_size(const bench_kernel *k, const char *text,
                      size_t dims[BENCH_MAX_DIMS], char *err, size_t n);
 

@@ -59,6 +59,12 @@ static void teardown(void *state)
         free(st->q), free(st->k), free(st->v), free(st->o), free(st);
 }
 
+/* H = V (self-attention, as the graph term would need) takes n = m. */
+static const char *size_rule(const size_t *dims)
+{
+    return dims[0] == dims[1] ? NULL : "n = m (n x m x d x dv; H = V)";
+}
+
 static int setup(const bench_shape *s, void **state, char *err, size_t len)
 {
     attn_state *st = calloc(1, sizeof *st);
@@ -107,6 +113,7 @@ const bench_kernel bench_attention = {
     .name = "attention",
     .op = OPK_KERNEL_ATTENTION,
     .ndims = 4,
+    .size_rule = size_rule,
     .variants = variants,
     .shapes = shapes,
     .nshapes = sizeof shapes / sizeof shapes[0],
@@ -123,6 +130,7 @@ const bench_kernel bench_attention_linear = {
     .name = "attention-linear",
     .op = OPK_KERNEL_ATTENTION,
     .ndims = 4,
+    .size_rule = size_rule,
     .variants = lin_variants,
     .shapes = lin_shapes,
     .nshapes = 1,

@@ -52,12 +52,19 @@ int bench_parse_size(const bench_kernel *k, const char *text,
         errno = 0;
         unsigned long long v = strtoull(p, &end, 10);
         /* Each dim at most 2^31: products of a few stay far from size_t. */
-        if (errno || v == 0 || v > (1ull << 31) || d == BENCH_MAX_DIMS)
+        if (errno || d == BENCH_MAX_DIMS || v > (1ull << 31) ||
+            (v == 0 && !(k->zero_dims >> d & 1)))
             break;
         dims[d++] = (size_t)v;
         p = end;
-        if (*p == 0 && d == k->ndims)
-            return 0;
+        if (*p == 0 && d == k->ndims) {
+            const char *rule = k->size_rule ? k->size_rule(dims) : NULL;
+            if (!rule)
+                return 0;
+            snprintf(err, n, "--size: '%s': the %s bench needs %s", text,
+                     k->name, rule);
+            return -1;
+        }
         if (*p != 'x' || d == k->ndims)
             break;
         p++;
@@ -66,9 +73,9 @@ int bench_parse_size(const bench_kernel *k, const char *text,
     for (int i = 0; i < k->ndims; i++)
         strcat(want, i ? "xN" : "N");
     snprintf(err, n,
-             "--size: '%s' is not a %s shape (%s, each a positive integer "
-             "<= 2^31)",
-             text, k->name, want);
+             "--size: '%s' is not a shape of the %s bench (%s, each an "
+             "integer in [%s, 2^31])",
+             text, k->name, want, k->zero_dims ? "1 (0 where noted)" : "1");
     return -1;
 }
 

@@ -33,6 +33,9 @@ expect 1 "golden 0123456789abcdef" -- "$opk" verify --golden "$work/wrong.tsv" -
 printf '\223NUMPY\001\000\166\000{'"'"'descr'"'"': '"'"'<f4'"'"', '"'"'fortran_order'"'"': False, '"'"'shape'"'"': (2, 3), }%*s\n' 58 '' > "$work/x.npy"
 printf '\000\000\200\077\000\000\000\100\000\000\100\100\000\000\200\100\000\000\240\100\000\000\300\100' >> "$work/x.npy"
 expect 0 "Y  2x3" -- "$opk" run softmax --in X="$work/x.npy" --out "$work/y.npy" --backend scalar
+# A 32x32 file of zeros (4 KiB of data: more than ulimit -f 1 allows).
+printf '\223NUMPY\001\000\166\000{'"'"'descr'"'"': '"'"'<f4'"'"', '"'"'fortran_order'"'"': False, '"'"'shape'"'"': (32, 32), }%*s\n' 56 '' > "$work/big.npy"
+head -c 4096 /dev/zero >> "$work/big.npy"
 [ -s "$work/y.npy" ] && ok || bad "no output file"
 expect 0 "hash" -- "$opk" run softmax --in X="$work/x.npy" --axis cols --log
 expect 2 "missing --in X" -- "$opk" run softmax
@@ -144,5 +147,30 @@ printf '%%%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1.0\n' > "$w
 expect 1 "bad.mtx:3: row index '3' is not in 1..2" -- "$opk" run cheb --graph "$work/bad.mtx" --in X="$work/x.npy"
 printf '%%%%MatrixMarket matrix coordinate pattern symmetric\n3 3 2\n2 1\n3 2\n' > "$work/g3.mtx"
 expect 1 "X has 2 rows but the graph has 3 nodes" -- "$opk" run cheb --graph "$work/g3.mtx" --in X="$work/x.npy"
+# Output files: reserved before the run, replaced only when complete.
+cp "$work/y.npy" "$work/keep.npy"
+(trap '' XFSZ; ulimit -f 1; "$opk" run softmax --in X="$work/big.npy" --out "$work/keep.npy") > "$work/xfsz.txt" 2>&1
+grep -q "keep.npy: write failed: File too large" "$work/xfsz.txt" && cmp -s "$work/y.npy" "$work/keep.npy" &&
+    ok || bad "a failed write replaced the old file: $(cat "$work/xfsz.txt")"
+ls "$work" | grep -q 'opk-' && bad "a temporary file was left in $work" || ok
+rm -f "$work/f_only.npy"
+expect 1 "--out-g: $work/no/g.npy: cannot write there" -- "$opk" run sinkhorn --in S="$work/x.npy" --out-f "$work/f_only.npy" --out-g "$work/no/g.npy"
+[ ! -e "$work/f_only.npy" ] && ok || bad "run sinkhorn wrote --out-f although --out-g could not be written"
+expect 1 "--svg: $work/no/d.svg: cannot write there" -- "$opk" demo --layers 2 --grid 4x4 --svg "$work/no/d.svg"
+expect 1 "writing the standard output" -- sh -c "'$opk' run softmax --in X='$work/x.npy' > /dev/full"
+# A backend that cannot start is the whole story (not "no case selected").
+if ! "$opk" info | grep -q '^neon *usable'; then
+    expect 1 "neon" -- "$opk" verify --backend neon --kernel softmax
+    case "$out" in *"no case selected"*) bad "verify --backend neon: $out" ;; *) ok ;; esac
+fi
+expect 2 "--beta: '1e50' is out of the float range" -- "$opk" run softmax --in X="$work/x.npy" --beta 1e50
+expect 2 "--out is given twice" -- "$opk" run softmax --in X="$work/x.npy" --out "$work/a.npy" --out "$work/b.npy"
+expect 2 "--iters applies to --norm sinkhorn only" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --iters 5
+expect 2 "--global-norm applies to --norm linear only" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --norm sigmoid --global-norm
+expect 0 "warning: --beta has no effect with --norm linear" -- "$opk" run attention --in Q="$work/x.npy" --in K="$work/x.npy" --in V="$work/x.npy" --norm linear --beta 2
+expect 2 "--tau (nan) must be in [0, 1]" -- "$opk" demo --tau nan
+# A graph without edges: L = 0 and Y = g(0) X (lmax 1 stands in for 0).
+printf '%%%%MatrixMarket matrix coordinate pattern symmetric\n2 2 0\n' > "$work/g0.mtx"
+expect 0 "Y  2x3" -- "$opk" run cheb --graph "$work/g0.mtx" --in X="$work/x.npy"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -214,6 +214,18 @@ static void test_size(void)
         CHECK(r == -1, "%s", bad[i]);
         CHECK(strstr(err, "--size") != NULL, "%s", err);
     }
+    /* Rules between dims, and dims that may be 0. */
+    const bench_kernel *ka = bench_kernel_find("attention");
+    const bench_kernel *kc = bench_kernel_find("cheb");
+    EXPECT(ka && kc);
+    if (ka && kc) {
+        EXPECT(bench_parse_size(ka, "64x64x16x16", d, err, sizeof err) == 0);
+        EXPECT(bench_parse_size(ka, "64x32x16x16", d, err, sizeof err) == -1 &&
+               strstr(err, "needs n = m"));
+        EXPECT(bench_parse_size(ka, "64x64x0x16", d, err, sizeof err) == -1);
+        EXPECT(bench_parse_size(kc, "10x10x0x4", d, err, sizeof err) == 0 && d[2] == 0);
+        EXPECT(bench_parse_size(kc, "10x0x5x4", d, err, sizeof err) == -1);
+    }
     char text[64];
     bench_shape s = {"rows", {4096, 65536}};
     bench_shape_text(k, &s, text, sizeof text);

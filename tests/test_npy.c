@@ -68,6 +68,15 @@ int main(void)
     CHECK(npy_read("no/such/file.npy", &a, err, sizeof err) != 0 &&
               strstr(err, "no/such/file.npy"),
           "missing file: %s", err);
+    /* Trailing bytes through the reader, which stops one byte past the
+     * data; and an endless non-.npy stream, which fails on its first bytes. */
+    FILE *tf = fopen(path, "ab");
+    CHECK(tf && fwrite("xyz", 1, 3, tf) == 3 && fclose(tf) == 0, "append");
+    CHECK(npy_read(path, &a, err, sizeof err) != 0 &&
+              strstr(err, "bytes after the data of shape 2x3"),
+          "trailing bytes: %s", err);
+    CHECK(npy_read("/dev/zero", &a, err, sizeof err) != 0 && strstr(err, "magic"),
+          "/dev/zero: %s", err);
     remove(path);
 
     expect_fail((const unsigned char *)"hello world, not npy", 20, "magic", "magic");
@@ -98,6 +107,19 @@ int main(void)
     expect_fail(buf, len, "fortran_order", "no fortran_order");
     len = make(buf, 7, "{}", data, 0);
     expect_fail(buf, len, "version", "version 7");
+    /* What a Python dict literal is not. */
+    len = make(buf, 1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6,), }\n",
+               data, 24);
+    expect_fail(buf, len, "structured type", "structured dtype");
+    len = make(buf, 1, "{'descr': '<f4', 'fortran_order': Falsey, 'shape': (6,), }\n", data, 24);
+    expect_fail(buf, len, "neither True nor False", "Falsey");
+    len = make(buf, 1, "{'descr': '<f4\", 'fortran_order': False, 'shape': (6,), }\n", data, 24);
+    expect_fail(buf, len, "'descr' is not a string", "mismatched quotes");
+    len = make(buf, 1, "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, "
+                       "'shape': (6,), }\n", data, 24);
+    expect_fail(buf, len, "'descr' twice", "duplicate key");
+    len = make(buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,)x, }\n", data, 24);
+    expect_fail(buf, len, "shape", "shape with trailing text");
     len = make(buf, 1, h23, data, 24);
     buf[8] = 0xff, buf[9] = 0x7f; /* header length past the end */
     expect_fail(buf, len, "header", "header length");

@@ -63,6 +63,11 @@ int cli_parse_float(const char *opt, const char *s, float *v)
         cli_usage_error("%s: '%s' is not a number", opt, s);
         return -1;
     }
+    /* Overflow to inf or underflow to 0 (a subnormal result is kept). */
+    if (errno == ERANGE && (x == 0.0f || x - x != 0.0f)) {
+        cli_usage_error("%s: '%s' is out of the float range", opt, s);
+        return -1;
+    }
     *v = x;
     return 0;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "npy.h"
 
 static const char help[] =
     "usage: opk demo [--layers N] [--tau T] [--lambda-g W] [--t TIME] [--K ORDER]\n"
@@ -173,11 +174,12 @@ static void svg_panel(FILE *f, const demo *dm, const double *val, double x0,
     }
 }
 
-static int write_svg(const char *path, const demo *dm)
+/* Into the file reserved before the run (tools/npy.h), replaced when
+ * complete. */
+static int write_svg(npy_out *o, const demo *dm)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return cli_error("demo: --svg %s: cannot open", path);
+    FILE *f = o->f;
+    char err[512];
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='1060' "
                "height='440' font-family='sans-serif'>\n"
                "<rect width='100%%' height='100%%' fill='white'/>\n");
@@ -188,9 +190,9 @@ static int write_svg(const char *path, const demo *dm)
                    "<text x='%d' y='418' font-size='12'>%s</text>\n",
                 80 + v * 160, var_color[v], 98 + v * 160, var_name[v]);
     fprintf(f, "</svg>\n");
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    return bad ? cli_error("demo: --svg %s: write failed", path) : 0;
+    if (npy_out_close(o, err, sizeof err) || npy_out_commit(o, err, sizeof err))
+        return cli_error("demo: --svg: %s", err);
+    return 0;
 }
 
 static int parse_grid(const char *s, size_t *r, size_t *c)
@@ -204,7 +206,7 @@ static int parse_grid(const char *s, size_t *r, size_t *c)
     return 0;
 }
 
-static int run_demo(opk_ctx *ctx, demo *dm, const char *svg)
+static int run_demo(opk_ctx *ctx, demo *dm, npy_out *svg)
 {
     const size_t n = dm->n, F = dm->F, NL = dm->layers + 1;
     float *h0 = malloc(n * F * sizeof(float)), *h = malloc(n * F * sizeof(float));
@@ -283,8 +285,8 @@ static int run_demo(opk_ctx *ctx, demo *dm, const char *svg)
                dm->dist[DECAY * NL + dm->layers] / dm->dist[DECAY * NL],
                collapsed[DECAY_G] ? "collapses" : "too",
                dm->dist[DECAY_G * NL + dm->layers] / dm->dist[DECAY_G * NL]);
-        if (svg && !(r = write_svg(svg, dm)))
-            printf("wrote %s\n", svg);
+        if (svg->path && !(r = write_svg(svg, dm)))
+            printf("wrote %s\n", svg->path);
     }
     free(h0), free(h), free(o);
     return r;
@@ -346,9 +348,11 @@ int cmd_demo(int argc, char **argv)
             return cli_usage_error("demo: unknown option '%s' (see opk demo "
                                    "--help)", argv[i]);
     }
-    if (!(dm.tau >= 0.0f && dm.tau <= 1.0f) ||
-        !(dm.lambda_g >= 0.0f && dm.lambda_g <= 1.0f))
-        return cli_usage_error("demo: --tau and --lambda-g must be in [0, 1]");
+    if (!(dm.tau >= 0.0f && dm.tau <= 1.0f))
+        return cli_usage_error("demo: --tau (%g) must be in [0, 1]", (double)dm.tau);
+    if (!(dm.lambda_g >= 0.0f && dm.lambda_g <= 1.0f))
+        return cli_usage_error("demo: --lambda-g (%g) must be in [0, 1]",
+                               (double)dm.lambda_g);
     dm.n = dm.rows * dm.cols;
     opk_csr A = {0};
     int r = 1;
@@ -394,10 +398,15 @@ int cmd_demo(int argc, char **argv)
         }
     }
     opk_ctx *ctx = cli_ctx_cl(backend, (int)threads, clp, cld);
-    if (ctx) {
-        r = run_demo(ctx, &dm, svg);
-        opk_ctx_destroy(ctx);
-    }
+    npy_out so; /* reserved now: an unwritable path fails before the run */
+    memset(&so, 0, sizeof so);
+    char err[512];
+    if (ctx && svg && npy_out_open(&so, svg, err, sizeof err))
+        r = cli_error("demo: --svg: %s", err);
+    else if (ctx)
+        r = run_demo(ctx, &dm, &so);
+    npy_out_abort(&so);
+    opk_ctx_destroy(ctx);
 done:
     opk_csr_free(&A), opk_csr_free(&dm.L), opk_csr_free(&dm.Lself);
     free(dm.coef), free(dm.energy), free(dm.dist);

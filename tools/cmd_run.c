@@ -50,12 +50,20 @@ static const char help[] =
     "common options:\n"
     "  --backend B   scalar|avx2|avx512|neon|opencl[:P:D] (default: auto)\n"
     "  --threads N   threads (default: OPK_NUM_THREADS or all cores)\n"
-    "  --out FILE    write the output (.npy, same dimensionality as input)\n"
+    "  --out FILE    write the output as .npy (softmax and cheb: 1-D for a\n"
+    "                1-D input; attention: 2-D)\n"
+    "\n"
+    "Output files are reserved before the kernel runs and replaced only when\n"
+    "complete: a path that cannot be written fails first, and a failed run\n"
+    "leaves every output file as it was.\n"
     "\n"
     "An option of another kernel (--K for softmax), a graph option without\n"
     "--graph, a filter's parameter with the other filter (--t with lowpass,\n"
-    "--cutoff with heat) or an --in name given twice is a usage error (exit\n"
-    "2), checked before anything runs.\n";
+    "--cutoff with heat), an attention option of another normalization\n"
+    "(--iters without --norm sinkhorn, --global-norm without linear), an\n"
+    "option or an --in name given twice is a usage error (exit 2), checked\n"
+    "before anything runs; --beta with --norm linear, which ignores it, draws\n"
+    "a warning.\n";
 
 #define MAX_IN 8
 
@@ -154,6 +162,24 @@ static int check_graph_opts(const run_args *a)
     return 0;
 }
 
+/* Attention options that only one normalization uses. */
+static int check_mode_opts(const run_args *a)
+{
+    static const struct {
+        const char *opt, *norm;
+    } only[] = {{"--iters", "sinkhorn"}, {"--global-norm", "linear"}};
+    for (size_t i = 0; i < sizeof only / sizeof *only; i++)
+        if (given(a, only[i].opt) && strcmp(a->attn.norm, only[i].norm))
+            return cli_usage_error("run attention: %s applies to --norm %s "
+                                   "only (the norm is %s)",
+                                   only[i].opt, only[i].norm, a->attn.norm);
+    /* A warning only: scripts sweep the norms with one --beta. */
+    if (given(a, "--beta") && !strcmp(a->attn.norm, "linear"))
+        fprintf(stderr, "opk: run attention: warning: --beta has no effect "
+                        "with --norm linear (SPEC 3.4)\n");
+    return 0;
+}
+
 static const char *input_path(const run_args *a, const char *name)
 {
     for (int i = 0; i < a->nin; i++)
@@ -179,20 +205,46 @@ static int check_inputs(const run_args *a, const char *const *allowed)
     return 0;
 }
 
+/* Reserves an output before the kernel runs (tools/npy.h): a path that
+ * cannot be written fails now, not after the work. */
+static int reserve(const char *cmd, const char *opt, const char *path,
+                   npy_out *o)
+{
+    char err[512];
+    memset(o, 0, sizeof *o);
+    if (path && npy_out_open(o, path, err, sizeof err))
+        return cli_error("run %s: %s: %s", cmd, opt, err);
+    return 0;
+}
+
+/* Writes a reserved output (none: nothing) without replacing its file;
+ * npy_out_commit then does. */
+static int put(const char *cmd, npy_out *o, opk_cmat Y, int ndim)
+{
+    char err[512];
+    if (o->path && npy_out_put(o, Y.data, Y.rows, Y.cols, Y.ld, ndim, err,
+                               sizeof err))
+        return cli_error("run %s: %s", cmd, err);
+    return 0;
+}
+
+static int commit(const char *cmd, npy_out *o)
+{
+    char err[512];
+    if (o->path && npy_out_commit(o, err, sizeof err))
+        return cli_error("run %s: %s", cmd, err);
+    return 0;
+}
+
 static int print_and_write(const run_args *a, const char *name, opk_cmat Y,
-                           int ndim, const char *bname)
+                           int ndim, const char *bname, npy_out *out)
 {
     uint64_t h;
     opk_hash(Y, &h);
     printf("%s  %zux%zu  backend %s  hash %016llx\n", name, Y.rows, Y.cols,
            bname, (unsigned long long)h);
-    if (a->out) {
-        char err[512];
-        if (npy_write(a->out, Y.data, Y.rows, Y.cols, Y.ld, ndim, err,
-                      sizeof err))
-            return cli_error("run: %s", err);
-    }
-    return 0;
+    int r = put(a->kernel, out, Y, ndim);
+    return r ? r : commit(a->kernel, out);
 }
 
 static int run_softmax(const run_args *a, opk_ctx *ctx)
@@ -212,20 +264,23 @@ static int run_softmax(const run_args *a, opk_ctx *ctx)
     char err[512];
     if (npy_read(input_path(a, "X"), &x, err, sizeof err))
         return cli_error("run softmax: --in X: %s", err);
+    npy_out out;
+    if ((r = reserve("softmax", "--out", a->out, &out))) {
+        npy_free(&x);
+        return r;
+    }
     opk_cmat X = {x.data, x.rows, x.cols, x.cols};
     float *y = malloc(x.rows * x.cols * sizeof(float) + 4);
-    if (!y) {
-        npy_free(&x);
-        return cli_error("run softmax: out of memory");
-    }
     opk_mat Y = {y, x.rows, x.cols, x.cols};
-    opk_status st = opk_softmax(ctx, X, Y, a->beta, axis, a->log ? OPK_LOG : 0);
+    opk_status st = !y ? OPK_ERR_NOMEM
+                       : opk_softmax(ctx, X, Y, a->beta, axis, a->log ? OPK_LOG : 0);
     if (st)
         r = cli_error("run softmax: %s: %s", opk_status_str(st),
-                      opk_ctx_last_error(ctx));
+                      y ? opk_ctx_last_error(ctx) : "out of memory");
     else
         r = print_and_write(a, "Y", opk_cmat_of(Y), x.ndim,
-                            opk_backend_name(opk_ctx_backend(ctx)));
+                            opk_backend_name(opk_ctx_backend(ctx)), &out);
+    npy_out_abort(&out);
     free(y);
     npy_free(&x);
     return r;
@@ -245,15 +300,6 @@ static int read_masses(const run_args *a, const char *name, size_t len,
         npy_free(v);
         return 1;
     }
-    return 0;
-}
-
-static int write_out(const char *path, const float *x, size_t rows,
-                     size_t cols, int ndim)
-{
-    char err[512];
-    if (path && npy_write(path, x, rows, cols, cols, ndim, err, sizeof err))
-        return cli_error("run sinkhorn: %s", err);
     return 0;
 }
 
@@ -288,8 +334,17 @@ static int run_sinkhorn(const run_args *a, opk_ctx *ctx)
         npy_free(&s), npy_free(&va);
         return r;
     }
+    /* f, g, plan: reserved now, replaced together at the end. */
+    npy_out out[3];
+    const char *const opt[3] = {"--out-f", "--out-g", "--out-plan"};
+    const char *const path[3] = {a->out_f, a->out_g, a->out_plan};
+    memset(out, 0, sizeof out);
+    for (int k = 0; k < 3 && !r; k++)
+        r = reserve("sinkhorn", opt[k], path[k], &out[k]);
     float *f = malloc((n + 1) * sizeof(float)), *g = malloc((m + 1) * sizeof(float));
     float *p = a->no_plan ? NULL : malloc(n * m * sizeof(float) + 4);
+    if (r)
+        goto done;
     if (!f || !g || (!a->no_plan && !p)) {
         r = cli_error("run sinkhorn: out of memory");
         goto done;
@@ -321,11 +376,14 @@ static int run_sinkhorn(const run_args *a, opk_ctx *ctx)
     }
     printf("iterations %d  error %.9g  converged %s\n", info.iterations,
            (double)info.err, info.converged ? "yes" : "no");
-    if ((r = write_out(a->out_f, f, 1, n, 1)) || (r = write_out(a->out_g, g, 1, m, 1)))
-        goto done;
-    if (p)
-        r = write_out(a->out_plan, p, n, m, 2);
+    const opk_cmat res[3] = {{f, 1, n, n}, {g, 1, m, m}, {p, n, m, m}};
+    for (int k = 0; k < 3 && !r; k++)
+        r = put("sinkhorn", &out[k], res[k], k < 2 ? 1 : 2);
+    for (int k = 0; k < 3 && !r; k++)
+        r = commit("sinkhorn", &out[k]);
 done:
+    for (int k = 0; k < 3; k++)
+        npy_out_abort(&out[k]);
     free(f), free(g), free(p);
     npy_free(&s), npy_free(&va), npy_free(&vb);
     return r;
@@ -360,6 +418,8 @@ static int run_cheb(const run_args *a, opk_ctx *ctx)
         return 2;
     opk_csr A = {0, 0, 0, NULL, NULL, NULL}, L = A;
     npy_array x = {NULL, 0, 0, 0};
+    npy_out yo;
+    memset(&yo, 0, sizeof yo);
     float *y = NULL, *c = NULL;
     char err[512];
     opk_status st;
@@ -382,6 +442,8 @@ static int run_cheb(const run_args *a, opk_ctx *ctx)
                       n, (long long)L.rows);
         goto out;
     }
+    if ((r = reserve("cheb", "--out", a->out, &yo)))
+        goto out;
     float lmax = a->lmax;
     if ((st = graph_cli_lmax("run cheb", ctx, L, lap, given(a, "--lmax"),
                              &lmax))) {
@@ -417,12 +479,13 @@ static int run_cheb(const run_args *a, opk_ctx *ctx)
     if (x.ndim == 1) { /* write back a vector */
         opk_mat V = {y, 1, n, n};
         r = print_and_write(a, "Y", opk_cmat_of(V), 1,
-                            opk_backend_name(opk_ctx_backend(ctx)));
+                            opk_backend_name(opk_ctx_backend(ctx)), &yo);
     } else {
         r = print_and_write(a, "Y", opk_cmat_of(Y), 2,
-                            opk_backend_name(opk_ctx_backend(ctx)));
+                            opk_backend_name(opk_ctx_backend(ctx)), &yo);
     }
 out:
+    npy_out_abort(&yo);
     opk_csr_free(&A);
     opk_csr_free(&L);
     npy_free(&x);
@@ -465,6 +528,9 @@ int cmd_run(int argc, char **argv)
                 return cli_usage_error("run %s: %s is an option of %s, not "
                                        "of %s", a.kernel, scope[sc].opt,
                                        scope[sc].kernels, a.kernel);
+            if (a.given[sc]) /* the last would win silently */
+                return cli_usage_error("run %s: %s is given twice", a.kernel,
+                                       scope[sc].opt);
             a.given[sc] = 1;
         }
         if ((r = cli_opt(argc, argv, &i, "--in", &v)) != 0) {
@@ -571,6 +637,8 @@ int cmd_run(int argc, char **argv)
     }
     if (fn != run_softmax && fn != run_sinkhorn &&
         check_graph_opts(&a))
+        return 2;
+    if (fn == run_attention && check_mode_opts(&a))
         return 2;
     opk_ctx *ctx = cli_ctx_cl(a.backend, (int)a.threads, a.cl_platform,
                               a.cl_device);

@@ -1,4 +1,5 @@
 /* opk: information, conformance checks, benchmarks and one-off runs. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,19 @@ static const char usage[] =
     "  OPK_BACKEND      backend for AUTO: scalar|avx2|avx512|neon|opencl[:P:D]\n"
     "  OPK_NUM_THREADS  threads (default: all online cores)\n";
 
+static int run(int argc, char **argv);
+
+/* Output that never reached standard output (a full disk, a closed pipe
+ * reader) is a failure: the hashes printed are the result. */
 int main(int argc, char **argv)
+{
+    int r = run(argc, argv);
+    if ((fflush(stdout) || ferror(stdout)) && r != 2)
+        r = cli_error("writing the standard output: %s", strerror(errno));
+    return r;
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage, stderr);

@@ -89,8 +89,14 @@ static double lmax_lower(opk_csr L, int lap)
 opk_status graph_cli_lmax(const char *cmd, opk_ctx *ctx, opk_csr L, int lap,
                           int given, float *lmax)
 {
-    if (!given)
-        return opk_lmax(ctx, L, lmax);
+    if (!given) {
+        opk_status st = opk_lmax(ctx, L, lmax);
+        /* No edges: L = 0, whose spectrum {0} lies in [0, lmax] for any
+         * lmax > 0; the estimate 0 would make an empty interval. */
+        if (st == OPK_OK && *lmax == 0.0f)
+            *lmax = 1.0f;
+        return st;
+    }
     const double lo = lmax_lower(L, lap);
     if ((double)*lmax < lo)
         fprintf(stderr,
@@ -171,6 +177,10 @@ int attn_cli_run(const attn_cli *c, const attn_graph_cli *gc, opk_ctx *ctx,
     }
     opk_csr L = {0, 0, 0, NULL, NULL, NULL};
     float *coef = NULL, *o = NULL;
+    npy_out oo; /* reserved before the work: see tools/npy.h */
+    memset(&oo, 0, sizeof oo);
+    if (!r && out && npy_out_open(&oo, out, err, sizeof err))
+        r = cli_error("run attention: --out: %s", err);
     if (!r && gc->graph) {
         r = graph_term(gc, ctx, &L, &op, &coef);
         op.lambda_g = c->lambda_g;
@@ -194,10 +204,12 @@ int attn_cli_run(const attn_cli *c, const attn_graph_cli *gc, opk_ctx *ctx,
             printf("O  %zux%zu  backend %s  hash %016llx\n", n, dv,
                    opk_backend_name(opk_ctx_backend(ctx)),
                    (unsigned long long)h);
-            if (out && npy_write(out, o, n, dv, dv, 2, err, sizeof err))
+            if (out && (npy_out_put(&oo, o, n, dv, dv, 2, err, sizeof err) ||
+                        npy_out_commit(&oo, err, sizeof err)))
                 r = cli_error("run attention: %s", err);
         }
     }
+    npy_out_abort(&oo);
     free(o), free(coef);
     opk_csr_free(&L);
     for (int k = 0; k < 4; k++)

@@ -25,7 +25,8 @@ typedef struct attn_graph_cli {
  * opk_filter, opk_damping); 0, or 2 after a usage message. */
 int graph_cli_kinds(const attn_graph_cli *g, int *lap, int *filt, int *damp);
 
-/* lmax for the graph term: estimated by opk_lmax unless given; a given one
+/* lmax for the graph term: estimated by opk_lmax unless given (1 for a
+ * graph without edges, where the estimate is 0); a given one
  * below a lower bound of the largest eigenvalue of L (a Laplacian of kind
  * lap), where the filter would be evaluated outside its interval, draws a
  * warning on stderr naming cmd. The status of opk_lmax. */
