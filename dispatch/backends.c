@@ -68,18 +68,16 @@ opk_status opk_backend_parse(const char *s, opk_backend *b, int *cl_platform,
         char *end;
         long v[2];
         const char *c = s + 7;
-        int ok = 1, k = 0;
-        for (; k < 2 && ok; k++) {
-            /* Digits only: strtol would also take spaces and a sign. */
-            if (*c < '0' || *c > '9')
-                break;
+        int ok = 1;
+        for (int k = 0; k < 2 && ok; k++) {
             errno = 0;
             v[k] = strtol(c, &end, 10);
-            ok = end != c && !errno && v[k] >= 0 && v[k] <= INT_MAX &&
+            /* A digit first: strtol would also take spaces and a sign. */
+            ok = *c >= '0' && *c <= '9' && !errno && v[k] <= INT_MAX &&
                  *end == (k ? '\0' : ':');
             c = end + 1;
         }
-        if (ok && k == 2) {
+        if (ok) {
             *b = OPK_BACKEND_OPENCL;
             p = (int)v[0], d = (int)v[1];
             goto done;

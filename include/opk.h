@@ -344,9 +344,10 @@ typedef enum opk_laplacian_kind {
 /* L from a square, symmetric, nonnegative adjacency A (finite values;
  * unsorted rows and duplicates are summed first). Degrees and entries are
  * computed in double and rounded to float once (an entry past the float
- * range is an error); a self-loop counts once in its degree. Every non-isolated row stores its diagonal and its columns
- * ascending; an isolated node (degree 0) has an empty row, and an entry
- * pointing to one is kept as -0. */
+ * range is an error); a self-loop counts once in its degree. Every
+ * non-isolated row stores its diagonal and its columns ascending; an
+ * isolated node (degree 0) has an empty row, and an entry pointing to one
+ * is kept as -0. */
 OPK_API opk_status opk_laplacian(opk_csr A, opk_laplacian_kind kind,
                                  opk_csr *L);
 

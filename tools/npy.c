@@ -187,21 +187,32 @@ static int parse_prefix(const unsigned char *buf, size_t len, int final,
     return 0;
 }
 
+/* have data bytes for the bytes a's shape needs; more: the file goes on
+ * past them. 0 if they match, else -1 with the reason. */
+static int data_size(const npy_array *a, size_t have, size_t bytes, int more,
+                     char *err, size_t n)
+{
+    if (have < bytes)
+        return fail(err, n, "file is truncated: %zu data bytes for shape "
+                            "%zux%zu need %zu",
+                    have, a->rows, a->cols, bytes);
+    if (more)
+        return fail(err, n, "file has bytes after the data of shape %zux%zu",
+                    a->rows, a->cols);
+    if (have > bytes)
+        return fail(err, n, "file has %zu bytes after the data of shape "
+                            "%zux%zu",
+                    have - bytes, a->rows, a->cols);
+    return 0;
+}
+
 int npy_parse(const unsigned char *buf, size_t len, npy_array *a, char *err,
               size_t n)
 {
     size_t off = 0, bytes = 0;
     int r = parse_prefix(buf, len, 1, a, &off, &bytes, err, n);
-    if (r)
+    if (r || (r = data_size(a, len - off, bytes, 0, err, n)))
         return r;
-    if (len - off < bytes)
-        return fail(err, n, "file is truncated: %zu data bytes for shape "
-                            "%zux%zu need %zu",
-                    len - off, a->rows, a->cols, bytes);
-    if (len - off > bytes)
-        return fail(err, n, "file has %zu bytes after the data of shape "
-                            "%zux%zu",
-                    len - off - bytes, a->rows, a->cols);
     a->data = malloc(bytes ? bytes : 4);
     if (!a->data)
         return fail(err, n, "out of memory for %zu bytes", bytes);
@@ -215,53 +226,46 @@ int npy_read(const char *path, npy_array *a, char *err, size_t n)
     FILE *f = fopen(path, "rb");
     if (!f)
         return fail(err, n, "%s: %s", path, strerror(errno));
-    /* The header first: a file that is not .npy (or /dev/zero) fails
-     * there, and no more than the announced data plus one byte (to see
-     * trailing bytes) is read. */
+    /* The header first, in growing reads: a file that is not .npy (or
+     * /dev/zero) fails on its first bytes. Then the data straight into its
+     * array: no second copy of the file, and one byte read past the data
+     * to see trailing bytes. */
     unsigned char *buf = NULL;
-    size_t len = 0, cap = 0, want = SIZE_MAX;
+    size_t len = 0, cap = 0, off = 0, bytes = 0, have = 0;
     char inner[256];
     int r = 1;
-    npy_array hdr;
-    for (;;) {
+    while (r == 1 && !ferror(f)) {
         if (len == cap) {
-            cap = cap ? 2 * cap : 1 << 16;
-            cap = want != SIZE_MAX && cap > want + 1 ? want + 1 : cap;
-            unsigned char *nb = realloc(buf, cap);
+            unsigned char *nb = realloc(buf, cap = cap ? 2 * cap : 4096);
             if (!nb) {
-                free(buf);
-                fclose(f);
-                return fail(err, n, "%s: out of memory", path);
+                r = fail(inner, sizeof inner, "out of memory");
+                break;
             }
             buf = nb;
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
-        if (got == 0 || (want != SIZE_MAX && len > want))
-            break;
-        if (r == 1) {
-            size_t off = 0, bytes = 0;
-            r = parse_prefix(buf, len, 0, &hdr, &off, &bytes, inner, sizeof inner);
-            if (r < 0)
-                break;
-            if (r == 0)
-                want = off + bytes;
+        r = parse_prefix(buf, len, got == 0, a, &off, &bytes, inner, sizeof inner);
+    }
+    if (r == 0 && (have = len - off) <= bytes) {
+        if (!(a->data = malloc(bytes ? bytes : 4))) {
+            r = fail(inner, sizeof inner, "out of memory for %zu bytes", bytes);
+        } else {
+            memcpy(a->data, buf + off, have);
+            have += fread((unsigned char *)a->data + have, 1, bytes - have, f);
         }
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || r < 0 || len > want) {
-        free(buf);
-        return bad     ? fail(err, n, "%s: read error", path)
-               : r < 0 ? fail(err, n, "%s: %s", path, inner)
-                       : fail(err, n, "%s: file has bytes after the data of "
-                                      "shape %zux%zu",
-                              path, hdr.rows, hdr.cols);
-    }
-    r = npy_parse(buf, len, a, inner, sizeof inner);
     free(buf);
-    if (r)
-        return fail(err, n, "%s: %s", path, inner);
+    if (r == 0 && !ferror(f))
+        r = data_size(a, have, bytes, have > bytes || fgetc(f) != EOF, inner,
+                      sizeof inner);
+    const int bad = ferror(f);
+    fclose(f);
+    if (bad || r) {
+        npy_free(a);
+        return bad ? fail(err, n, "%s: read error", path)
+                   : fail(err, n, "%s: %s", path, inner);
+    }
     return 0;
 }
 
