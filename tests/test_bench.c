@@ -99,7 +99,8 @@ static void test_cache_text(void)
     CHECK(prefix_ok == 0, "%d truncated cache files accepted", prefix_ok);
     CHECK(flip_ok == 0, "%d cache files with a changed byte accepted", flip_ok);
     /* Text after the check line. */
-    snprintf(bad, sizeof bad, "%sbw_gbs=1\n", text);
+    CHECK(snprintf(bad, sizeof bad, "%sbw_gbs=1\n", text) < (int)sizeof bad,
+          "limits text of %d bytes", n);
     EXPECT(bench_limits_parse(bad, &m, 64, &got, why, sizeof why) == -1);
     EXPECT(bench_limits_parse("garbage", &m, 64, &got, why, sizeof why) == -1);
     EXPECT(bench_limits_parse("", &m, 64, &got, why, sizeof why) == -1);
