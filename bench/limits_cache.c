@@ -1,6 +1,8 @@
 /* The limits cache file (see limits.h): where it lives, its text (key=value
  * lines closed by an FNV-1a checksum, so any damage is seen), parsing that
- * rejects anything incomplete or stale, and atomic writing. */
+ * rejects anything incomplete or stale; reading and writing it as a private
+ * cache file (kernels/cachefile.h: the user's own file in the user's own
+ * folder, written atomically). */
 #include "limits.h"
 
 #include <errno.h>
@@ -10,20 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "../kernels/cachefile.h"
 
 int bench_cache_path(const bench_machine *m, int triad_mib, char *path,
                      size_t n)
 {
-    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
     char dir[3072];
-    /* The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored. */
-    if (x && x[0] == '/')
-        snprintf(dir, sizeof dir, "%s/opk", x);
-    else if (h && h[0] == '/')
-        snprintf(dir, sizeof dir, "%s/.cache/opk", h);
-    else
+    if (opk_cache_dir("opk", dir, sizeof dir))
         return -1;
     char slug[64];
     size_t k = 0;
@@ -199,9 +196,12 @@ int bench_limits_parse(const char *text, const bench_machine *m,
 int bench_limits_load(const char *path, const bench_machine *m, int triad_mib,
                       bench_limits *lim, char *why, size_t nwhy)
 {
-    FILE *f = fopen(path, "rb");
+    int missing;
+    int fd = opk_cache_open(path, &missing, why, nwhy);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
     if (!f) {
-        snprintf(why, nwhy, "%s", strerror(errno));
+        if (fd >= 0)
+            snprintf(why, nwhy, "%s", strerror(errno)), close(fd);
         return -1;
     }
     char text[8192];
@@ -221,50 +221,14 @@ int bench_limits_load(const char *path, const bench_machine *m, int triad_mib,
     return bench_limits_parse(text, m, triad_mib, lim, why, nwhy);
 }
 
-/* mkdir -p for the directory part of path. */
-static int make_parents(char *path)
-{
-    for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
-        *s = 0;
-        int r = mkdir(path, 0755);
-        int e = errno;
-        *s = '/';
-        if (r && e != EEXIST)
-            return -1;
-    }
-    return 0;
-}
-
 int bench_limits_save(const char *path, const bench_machine *m,
                       const bench_limits *lim, char *why, size_t nwhy)
 {
-    char text[8192], tmp[4096], dirs[4096];
+    char text[8192];
     int len = bench_limits_format(m, lim, text, sizeof text);
-    if (len < 0 || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
-                            (long)getpid()) >= (int)sizeof tmp) {
-        snprintf(why, nwhy, "the limits or path are too long");
+    if (len < 0) {
+        snprintf(why, nwhy, "the limits are too long");
         return -1;
     }
-    snprintf(dirs, sizeof dirs, "%s", path);
-    if (make_parents(dirs)) {
-        snprintf(why, nwhy, "cannot create the directory of %s: %s", path,
-                 strerror(errno));
-        return -1;
-    }
-    /* Temp file + rename: a reader never sees a half-written file. */
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(why, nwhy, "cannot create %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    int ok = fwrite(text, 1, (size_t)len, f) == (size_t)len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path)) {
-        snprintf(why, nwhy, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return opk_cache_write(path, text, (size_t)len, NULL, 0, why, nwhy);
 }

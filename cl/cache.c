@@ -6,11 +6,11 @@
  * (magic, format, key, payload length, XXH3-64 of the payload) and the
  * binary from CL_PROGRAM_BINARIES. A file whose header, length or hash does
  * not match, or that the driver refuses, is rejected and rebuilt from
- * source. Files are written to a temporary name and renamed, so readers
- * never see a partial file. OPK_CL_CACHE=0 disables the cache;
- * OPK_CL_LOG=1 prints each load, write, rejection and compile on stderr. */
-#include <errno.h>
-#include <fcntl.h>
+ * source. A binary runs as if built from opk's source, so only the user's
+ * own files in a folder no one else may write are read (see
+ * kernels/cachefile.h: also how files are written). OPK_CL_CACHE=0
+ * disables the cache; OPK_CL_LOG=1 prints each load, write, rejection
+ * (and refused file or folder) and compile on stderr. */
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "../dispatch/ctx.h"
+#include "../kernels/cachefile.h"
 #include "../kernels/common.h"
 #include "runtime.h"
 
@@ -57,20 +58,6 @@ static int cache_enabled(void)
     return !(e && !strcmp(e, "0"));
 }
 
-/* The cache folder, or -1 when there is none (no XDG_CACHE_HOME nor HOME). */
-static int cache_dir(char *buf, size_t n)
-{
-    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    int r;
-    if (x && *x == '/')
-        r = snprintf(buf, n, "%s/opk/cl", x);
-    else if (h && *h)
-        r = snprintf(buf, n, "%s/.cache/opk/cl", h);
-    else
-        return -1;
-    return (r > 0 && (size_t)r < n) ? 0 : -1;
-}
-
 static void hash_field(XXH3_state_t *st, const char *s)
 {
     uint64_t len = strlen(s);
@@ -100,7 +87,7 @@ void opk_cl_cache_path(const opk_ctx *ctx, const char *source, char *path,
 {
     char dir[4096];
     path[0] = 0;
-    if (!cache_enabled() || cache_dir(dir, sizeof dir))
+    if (!cache_enabled() || opk_cache_dir("opk/cl", dir, sizeof dir))
         return;
     int r = snprintf(path, n, "%s/%016" PRIx64 ".bin", dir,
                      cache_key(ctx->cl, source));
@@ -109,15 +96,27 @@ void opk_cl_cache_path(const opk_ctx *ctx, const char *source, char *path,
 }
 
 /* The payload of a valid cache file for key (opk_malloc'ed); NULL
- * otherwise (*bad is set when a file exists but is not valid; a failed
- * allocation is not the file's fault: the caller just compiles). */
+ * otherwise (*bad is set when a file exists but is not valid or not
+ * trusted; a failed allocation is not the file's fault: the caller just
+ * compiles). */
 static unsigned char *load_file(const char *path, uint64_t key, size_t *len,
                                 int *bad)
 {
+    char why[512];
+    int missing;
     *bad = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = opk_cache_open(path, &missing, why, sizeof why);
+    if (fd < 0) {
+        *bad = !missing;
+        if (!missing)
+            note("opk: opencl: cache: %s%s\n", why, "");
         return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
     header h;
     unsigned char *p = NULL;
     struct stat sb;
@@ -145,41 +144,10 @@ out:
     return p;
 }
 
-static int mkdirs(const char *dir)
-{
-    char buf[4200];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf)
-        return -1;
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0700) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return (mkdir(buf, 0700) && errno != EEXIST) ? -1 : 0;
-}
-
-/* Writes header + payload to a temporary file and renames it into place. */
+/* Writes header + payload as the cache file (see cachefile.h). */
 static int store_file(const char *path, uint64_t key, const unsigned char *p,
-                      size_t len)
+                      size_t len, char *why, size_t nwhy)
 {
-    char dir[4200], tmp[4300];
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
-        return -1;
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        return -1;
-    *slash = 0;
-    if (mkdirs(dir))
-        return -1;
-    static atomic_uint seq;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(),
-                 atomic_fetch_add(&seq, 1)) >= (int)sizeof tmp)
-        return -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return -1;
     header h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, MAGIC, 8);
@@ -187,14 +155,7 @@ static int store_file(const char *path, uint64_t key, const unsigned char *p,
     h.key = key;
     h.length = len;
     h.payload_hash = XXH3_64bits(p, len);
-    int ok = write(fd, &h, sizeof h) == (ssize_t)sizeof h &&
-             write(fd, p, len) == (ssize_t)len;
-    ok &= close(fd) == 0;
-    if (!ok || rename(tmp, path)) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return opk_cache_write(path, &h, sizeof h, p, len, why, nwhy);
 }
 
 /* The build log, trimmed to one line that starts at the first error. */
@@ -268,11 +229,14 @@ static void store_binary(const opk_ctx *ctx, const char *name, cl_program p,
     unsigned char *bin = opk_malloc(len);
     if (!bin)
         return; /* not cached this time */
+    char why[512] = "the driver gave no binary";
     if (clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) ==
             CL_SUCCESS &&
-        store_file(path, key, bin, len) == 0) {
+        store_file(path, key, bin, len, why, sizeof why) == 0) {
         atomic_fetch_add(&n_written, 1);
         note("opk: opencl: program '%s': wrote %s\n", name, path);
+    } else {
+        note("opk: opencl: program '%s': not cached: %s\n", name, why);
     }
     opk_free(bin);
     (void)ctx;

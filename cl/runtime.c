@@ -380,6 +380,20 @@ opk_status opk_cl_launch(const opk_ctx *ctx, cl_kernel k, const char *name,
     cl_event ev = NULL, *pev = cl->profile ? &ev : NULL;
     cl_int err = clEnqueueNDRangeKernel(cl->queue, k, dims, NULL, global,
                                         local, 0, NULL, pev);
+    if (err == CL_INVALID_WORK_GROUP_SIZE && local) {
+        /* opk's kernels fix their work-group shape (reqd_work_group_size):
+         * say which size the device refused, and what it allows. */
+        size_t want = 1, kmax = 0;
+        for (cl_uint d = 0; d < dims; d++)
+            want *= local[d];
+        clGetKernelWorkGroupInfo(k, cl->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                 sizeof kmax, &kmax, NULL);
+        return opk_fail(ctx, OPK_ERR_BACKEND,
+                        "opencl: %s: needs work-groups of %zu work-items; %s "
+                        "allows %zu for it (CL_KERNEL_WORK_GROUP_SIZE): "
+                        "CL_INVALID_WORK_GROUP_SIZE (-54)",
+                        name, want, cl->info.name, kmax);
+    }
     if (err != CL_SUCCESS)
         return opk_cl_fail(ctx, err, name);
     if (ev)

@@ -40,7 +40,11 @@ typedef enum opk_status {
     OPK_ERR_INVALID_ARG = 1, /* bad pointer, shape, ld, parameter, overlap */
     OPK_ERR_NOMEM = 2,       /* an allocation failed */
     OPK_ERR_UNSUPPORTED = 3, /* backend not compiled in or not usable here */
-    OPK_ERR_BACKEND = 4,     /* device failure; the context stays usable */
+    OPK_ERR_BACKEND = 4,     /* device failure; the context stays usable.
+                                Outputs may hold part of a result then (a
+                                call in chunks, or a failed copy back; an
+                                in-place softmax: part of X): argument
+                                errors alone promise them untouched */
     OPK_ERR_INFEASIBLE = 5,  /* e.g. Sinkhorn marginals that cannot be met */
     OPK_ERR_IO = 6           /* a file could not be read or is malformed */
 } opk_status;

@@ -64,6 +64,12 @@ if "$opk" info | grep -q '^opencl *usable'; then
     # demo and bench take the device too (they once dropped :P:D).
     expect 1 "device index 9 does not exist" -- "$opk" demo --backend opencl:0:9 --layers 1 --grid 4x4
     expect 1 "device index 9 does not exist" -- "$opk" bench --backend opencl:0:9 --kernel softmax --quick
+    # A device whose work-groups are too small for a kernel (PoCL can be
+    # told so) is named with both sizes, not only CL_INVALID_WORK_GROUP_SIZE.
+    if "$opk" info | grep -q 'Portable Computing Language'; then
+        expect 1 "column kernel: needs work-groups of 256 work-items" -- \
+            env POCL_MAX_WORK_GROUP_SIZE=64 "$opk" verify --backend opencl --kernel sinkhorn --case 1x1
+    fi
 fi
 # run: an option of another kernel, a name given twice, the kernel after an
 # option: usage errors, not silently ignored.

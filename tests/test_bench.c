@@ -1,11 +1,13 @@
 /* The machinery of `opk bench` without timing decisions: the limits cache
- * (format, parse, every corruption, atomic save, path rules), --size
+ * (format, parse, every corruption, atomic save, path rules, which files
+ * and folders are trusted), --size
  * parsing, the JSON writer's escaping and nesting, the repetition counts
  * of the timing loop, the median, and the registry's softmax entry. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -128,6 +130,52 @@ static int count_files(const char *dir)
     return n;
 }
 
+/* Only the user's own regular file in the user's own folder, that no one
+ * else may write, is read: the limits decide what % of limit says. path is
+ * the limits file in dir. */
+static void test_cache_trust(const bench_machine *m, const char *path,
+                             const char *dir)
+{
+    bench_limits L = sample_limits(), got;
+    char why[512], other[4300];
+    EXPECT(bench_limits_save(path, m, &L, why, sizeof why) == 0);
+    EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == 0);
+    /* A folder others may write: neither read nor written. */
+    EXPECT(chmod(dir, 0777) == 0);
+    EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == -1);
+    CHECK(strstr(why, "not trusted") != NULL, "%s", why);
+    EXPECT(bench_limits_save(path, m, &L, why, sizeof why) == -1);
+    CHECK(strstr(why, "not trusted") != NULL, "%s", why);
+    EXPECT(chmod(dir, 0700) == 0);
+    EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == 0);
+    /* A symbolic link to a valid file: refused (it could point anywhere). */
+    snprintf(other, sizeof other, "%s.real", path);
+    EXPECT(rename(path, other) == 0 && symlink(other, path) == 0);
+    EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == -1);
+    CHECK(strstr(why, "symbolic link") != NULL, "%s", why);
+    /* Saving replaces the link itself, never writes through it. */
+    L.bw_gbs = 3.0;
+    EXPECT(bench_limits_save(path, m, &L, why, sizeof why) == 0);
+    EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == 0 &&
+           got.bw_gbs == 3.0);
+    EXPECT(bench_limits_load(other, m, 64, &got, why, sizeof why) == 0 &&
+           got.bw_gbs != 3.0);
+    unlink(other);
+    /* A FIFO at the path: refused at once (opening it used to wait for a
+     * writer forever). */
+    EXPECT(unlink(path) == 0 && mkfifo(path, 0600) == 0);
+    EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == -1);
+    CHECK(strstr(why, "regular file") != NULL, "%s", why);
+    EXPECT(bench_limits_save(path, m, &L, why, sizeof why) == 0);
+    EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == 0);
+    /* Another user's file (only root can make one here). */
+    if (geteuid() == 0) {
+        EXPECT(chown(path, 65534, 65534) == 0);
+        EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == -1);
+        CHECK(strstr(why, "regular file of the user's") != NULL, "%s", why);
+    }
+}
+
 static void test_cache_files(void)
 {
     char tmpl[] = "/tmp/opk_test_bench_XXXXXX";
@@ -191,8 +239,17 @@ static void test_cache_files(void)
     /* An unwritable place: an error with a reason, no crash. */
     EXPECT(bench_limits_save("/proc/opk-no/limits.txt", &m, &L, why,
                             sizeof why) == -1);
+    test_cache_trust(&m, path, dir);
     unlink(path);
     rmdir(dir);
+    /* An XDG_CACHE_HOME too long for the path: no file, rather than one in
+     * a folder cut short (it used to be made beside the intended one). */
+    char longdir[3100];
+    memset(longdir, 'x', sizeof longdir - 1);
+    longdir[0] = '/';
+    longdir[sizeof longdir - 1] = 0;
+    setenv("XDG_CACHE_HOME", longdir, 1);
+    EXPECT(bench_cache_path(&m, 256, path, sizeof path) == -1);
     rmdir(root);
 }
 

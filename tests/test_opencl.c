@@ -465,6 +465,46 @@ static void test_cache(void)
     /* No leftover temporary files: softmax and mathtest only. */
     CHECK(count_files(dir) == 1, "%d files in %s", count_files(dir), dir);
 
+    /* Only the user's own file in a folder no one else may write is read
+     * (a planted binary would run as opk's code): a folder others may
+     * write is neither read nor written; a symbolic link, a FIFO (opening
+     * it used to wait forever) or another user's file at the path is
+     * refused, then replaced by the rebuilt binary. */
+    char cldir[4300];
+    snprintf(cldir, sizeof cldir, "%s", path);
+    *strrchr(cldir, '/') = 0;
+    CHECK(chmod(cldir, 0777) == 0, "chmod");
+    s = fresh_run(NULL, 0);
+    CHECK(s.loaded == 0 && s.rejected == 1 && s.compiled == 1 && s.written == 0,
+          "folder others may write: loaded %lu rejected %lu written %lu",
+          s.loaded, s.rejected, s.written);
+    CHECK(chmod(cldir, 0700) == 0, "chmod");
+    s = fresh_run(NULL, 0);
+    CHECK(s.loaded == 1 && s.compiled == 0, "the user's folder again: loads");
+    CHECK(snprintf(other, sizeof other, "%s.real", path) < (int)sizeof other &&
+              rename(path, other) == 0 && symlink(other, path) == 0,
+          "symlink");
+    s = fresh_run(NULL, 0);
+    CHECK(s.rejected == 1 && s.compiled == 1 && s.written == 1,
+          "symbolic link: rejected %lu compiled %lu written %lu", s.rejected,
+          s.compiled, s.written);
+    CHECK(unlink(other) == 0, "unlink");
+    CHECK(unlink(path) == 0 && mkfifo(path, 0600) == 0, "mkfifo");
+    s = fresh_run(NULL, 0);
+    CHECK(s.rejected == 1 && s.compiled == 1 && s.written == 1,
+          "FIFO: rejected %lu compiled %lu written %lu", s.rejected, s.compiled,
+          s.written);
+    if (geteuid() == 0) { /* only root can give a file away */
+        CHECK(chown(path, 65534, 65534) == 0, "chown");
+        s = fresh_run(NULL, 0);
+        CHECK(s.rejected == 1 && s.compiled == 1 && s.written == 1,
+              "another user's file: rejected %lu compiled %lu", s.rejected,
+              s.compiled);
+    }
+    s = fresh_run(NULL, 0);
+    CHECK(s.loaded == 1 && s.compiled == 0, "the rebuilt file loads");
+    CHECK(count_files(dir) == 1, "%d files in %s", count_files(dir), dir);
+
     /* OPK_CL_CACHE=0: nothing read or written. */
     char dir2[] = "/tmp/opk_cl_cache_XXXXXX";
     CHECK(mkdtemp(dir2) != NULL, "mkdtemp");

@@ -25,9 +25,10 @@ static const char help[] =
     "avx2, avx512: 12 independent fma chains per thread, 2 flops per fma, with\n"
     "one thread and all cores). They are measured once and cached in\n"
     "$XDG_CACHE_HOME/opk/ (else $HOME/.cache/opk/), one file per CPU model,\n"
-    "core count and opk version; an unreadable or corrupt cache file is\n"
-    "ignored and measured again. The first output line says \"limits: cached\"\n"
-    "or \"limits: measured\".\n"
+    "core count and opk version; an unreadable or corrupt cache file, or one\n"
+    "that is not the user's own regular file in a folder of the user's that\n"
+    "no one else may write, is ignored and measured again. The first output\n"
+    "line says \"limits: cached\" or \"limits: measured\".\n"
     "Operands (and the triad's arrays) of 4 MiB or more are allocated as\n"
     "NumPy allocates its arrays on Linux: with madvise(MADV_HUGEPAGE), a hint\n"
     "the kernel follows when /sys/kernel/mm/transparent_hugepage/enabled is\n"
@@ -225,10 +226,11 @@ static void get_limits(const bench_args *a, const bench_machine *m,
     if (isatty(STDERR_FILENO))
         fprintf(stderr, "\r\033[K");
     *source = "measured";
-    if (have_path && bench_limits_save(path, m, lim, why, sizeof why))
+    int saved = have_path && !bench_limits_save(path, m, lim, why, sizeof why);
+    if (have_path && !saved)
         fprintf(stderr, "opk: bench: cannot cache the limits: %s\n", why);
-    printf("limits: measured%s%s%s\n", have_path ? " (cached in " : "",
-           have_path ? path : "", have_path ? ")" : "");
+    printf("limits: measured%s%s%s\n", saved ? " (cached in " : "",
+           saved ? path : "", saved ? ")" : " (not cached)");
     bench_report_limits(m, lim);
 }
 
