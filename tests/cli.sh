@@ -43,6 +43,12 @@ expect 2 "no input named 'Z'" -- "$opk" run softmax --in X="$work/x.npy" --in Z=
 expect 2 "not rows or cols" -- "$opk" run softmax --in X="$work/x.npy" --axis diag
 expect 2 "not a number" -- "$opk" run softmax --in X="$work/x.npy" --beta fast
 expect 1 "beta" -- "$opk" run softmax --in X="$work/x.npy" --beta nan
+# --beta goes through strtof (SPEC 1: one rounding): a decimal just above
+# the midpoint 1 + 2^-24 is 1 + 2^-23 (strtod, then a float cast, gives 1).
+h1=$("$opk" run softmax --in X="$work/x.npy" --backend scalar --beta 1.000000059604644775390625000001 2>&1 | sed -n 's/.*hash //p')
+h2=$("$opk" run softmax --in X="$work/x.npy" --backend scalar --beta 1.00000011920928955078125 2>&1 | sed -n 's/.*hash //p')
+h3=$("$opk" run softmax --in X="$work/x.npy" --backend scalar --beta 1 2>&1 | sed -n 's/.*hash //p')
+[ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h1" != "$h3" ] && ok || bad "--beta not rounded once: $h1, want $h2 (not $h3)"
 expect 2 "unknown kernel 'fft'" -- "$opk" run fft
 expect 1 "No such file" -- "$opk" run softmax --in X="$work/missing.npy"
 printf 'garbage' > "$work/bad.npy"

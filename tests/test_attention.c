@@ -805,6 +805,36 @@ static void test_argument_errors(void)
     }
 }
 
+/* Without a graph SPEC 3.4 takes lambda_g = 0 (O = fma(tau, B, a1 H)): a
+ * lambda_g set without opts.graph changes no bit, on every backend. */
+static void test_lambda_g_without_graph(void)
+{
+    for (int nm = 0; nm < 4; nm++) {
+        if (!have_norm((opk_norm)nm))
+            continue;
+        prob p;
+        prob_init(&p, 33, 33, 9, 21, 1, 1, 91 + (uint64_t)nm);
+        float *want = malloc(p.n * p.O.ld * sizeof *want);
+        for (int bi = 0; bi < nbackends; bi++) {
+            opk_attention_opts op = opk_attention_opts_default();
+            op.norm = (opk_norm)nm;
+            op.tau = 0.75f;
+            CHECK_ST(run(backends[bi], 0, &p, 1, &op), OPK_OK);
+            memcpy(want, p.O.data, p.n * p.O.ld * sizeof *want);
+            op.lambda_g = 0.5f;
+            CHECK_ST(run(backends[bi], 0, &p, 1, &op), OPK_OK);
+            int same = 1;
+            for (size_t i = 0; i < p.n; i++)
+                same &= !memcmp(p.O.data + i * p.O.ld, want + i * p.O.ld,
+                                p.dv * 4);
+            CHECK(same, "%s %s: lambda_g 0.5 without a graph changes O",
+                  opk_backend_name(backends[bi]), norm_name[nm]);
+        }
+        free(want);
+        prob_free(&p);
+    }
+}
+
 int main(void)
 {
     nbackends = test_backends_for(OPK_KERNEL_ATTENTION, backends);
@@ -817,6 +847,7 @@ int main(void)
     test_against_double();
     test_defaults();
     test_tau_zero();
+    test_lambda_g_without_graph();
     test_sinkhorn_one_half_step();
     test_difformer_global_norm();
     test_bit_identity_random();

@@ -398,6 +398,36 @@ static void test_softmax_entry(void)
     CHECK(strstr(err, "softmax") != NULL, "%s", err);
 }
 
+/* The work counts the rates are computed from (bench/bench_*.c headers). */
+static void test_work_counts(void)
+{
+    const bench_kernel *a = bench_kernel_find("attention");
+    if (a) { /* 4 n m d flops */
+        bench_shape s = {"softmax", {8, 8, 3, 5}};
+        EXPECT(a->work(&s, NULL) == 4.0 * 8 * 8 * 3);
+    }
+    const bench_kernel *l = bench_kernel_find("attention-linear");
+    if (l) { /* Q, K, V read, H read, O written */
+        bench_shape s = {"linear", {8, 8, 3, 5}};
+        EXPECT(l->work(&s, NULL) == 4.0 * (8 * 3 + 8 * 3 + 8 * 5 + 2 * 8 * 5));
+    }
+    const bench_kernel *c = bench_kernel_find("cheb");
+    if (c) { /* 20 orders x (nnz 8 + n 8 + 3 n F 4) bytes */
+        bench_shape s = {"K20", {4, 5, 3, 2}};
+        void *state = NULL;
+        char err[256];
+        EXPECT(c->setup(&s, &state, err, sizeof err) == 0);
+        opk_csr A = {0}, L = {0};
+        EXPECT(opk_graph_grid(4, 5, 3, 1, &A) == OPK_OK &&
+               opk_laplacian(A, OPK_LAPLACIAN_SYMMETRIC, &L) == OPK_OK);
+        double want = 20.0 * ((double)L.nnz * 8 + 20.0 * 8 + 3.0 * 20 * 2 * 4);
+        EXPECT(state && c->work(&s, state) == want);
+        opk_csr_free(&A), opk_csr_free(&L);
+        if (state)
+            c->teardown(state);
+    }
+}
+
 int main(void)
 {
     test_cache_text();
@@ -406,5 +436,6 @@ int main(void)
     test_json();
     test_timing();
     test_softmax_entry();
+    test_work_counts();
     return check_summary("test_bench");
 }

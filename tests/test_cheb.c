@@ -551,6 +551,35 @@ static void test_errors(void)
     opk_ctx_destroy(ctx);
 }
 
+/* F = 1 with X padded (X.ld = 3) and Y packed (Y.ld = 1): the strides of
+ * v, w, t, y differ, so the kernels' all-strides-1 shortcut must not be
+ * taken for the k = 2 order, whose w is X. Bitwise equal to the packed X. */
+static void test_f1_mixed_ld(void)
+{
+    const size_t n = 97, K = 4, ldx = 3;
+    tcsr t = random_csr(n, 4, 77, 0);
+    float c[5] = {0.5f, -0.25f, 0.125f, 0.75f, -0.5f};
+    float *xp = malloc(n * ldx * sizeof *xp), *x1 = malloc(n * sizeof *x1);
+    float *ya = malloc(n * sizeof *ya), *yb = malloc(n * sizeof *yb);
+    for (size_t i = 0; i < n; i++) {
+        x1[i] = (float)(opk_rand(78, i) >> 40) * 0x1p-24f - 0.5f;
+        xp[i * ldx] = x1[i], xp[i * ldx + 1] = xp[i * ldx + 2] = 1e30f;
+    }
+    for (int b = 0; b < nbackends; b++) {
+        opk_ctx *ctx = test_ctx(backends[b], 1);
+        CHECK_ST(opk_cheb(ctx, t.A, 0.0f, 2.0f, c, K, (opk_cmat){x1, n, 1, 1},
+                          (opk_mat){ya, n, 1, 1}), OPK_OK);
+        CHECK_ST(opk_cheb(ctx, t.A, 0.0f, 2.0f, c, K, (opk_cmat){xp, n, 1, ldx},
+                          (opk_mat){yb, n, 1, 1}), OPK_OK);
+        CHECK(memcmp(ya, yb, n * sizeof *ya) == 0,
+              "%s: F = 1, X.ld 3 and Y.ld 1 differ from packed X",
+              opk_backend_name(backends[b]));
+        opk_ctx_destroy(ctx);
+    }
+    free(xp), free(x1), free(ya), free(yb);
+    tcsr_free(&t);
+}
+
 int main(void)
 {
     nbackends = test_backends_for(OPK_KERNEL_CHEB, backends);
@@ -562,5 +591,6 @@ int main(void)
     test_heat_vs_eig();
     test_vs_double();
     test_jackson();
+    test_f1_mixed_ld();
     return check_summary("test_cheb");
 }

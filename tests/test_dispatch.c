@@ -66,6 +66,9 @@ int main(void)
     CHECK(opk_ctx_num_threads(ctx) == 5, "config threads");
     opk_ctx_destroy(ctx);
 
+    setenv("OPK_NUM_THREADS", "0", 1); /* 1..4096 */
+    CHECK_ST(opk_ctx_create(NULL, &ctx), OPK_ERR_INVALID_ARG);
+    CHECK(ctx == NULL, "OPK_NUM_THREADS=0: no context");
     setenv("OPK_NUM_THREADS", "zero", 1);
     CHECK_ST(opk_ctx_create(NULL, &ctx), OPK_ERR_INVALID_ARG);
     CHECK(ctx == NULL, "no context on failure");

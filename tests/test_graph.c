@@ -576,6 +576,15 @@ static void test_lmax(void)
             R = {2, 3, 2, rp, ci, vd};
     CHECK_ST(opk_lmax(ctx, D, &lm), OPK_OK);
     CHECK(lm >= 3.0f && lm <= 3.0f * 1.0101f, "diag(3,-2): lmax %.9g", lm);
+    /* Non-symmetric: the Gershgorin bound 1 + 2^-30 (in double) has the
+     * nearest float 1 below it; the float returned must not be below. */
+    static const int64_t grp[] = {0, 2, 2, 2};
+    static const int32_t gci[] = {1, 2};
+    static const float gv[] = {1.0f, 0x1p-30f};
+    opk_csr Gn = {3, 3, 2, grp, gci, gv};
+    CHECK_ST(opk_lmax(ctx, Gn, &lm), OPK_OK);
+    CHECK((double)lm >= 1.0 + 0x1p-30, "Gershgorin 1 + 2^-30: lmax %a is below it",
+          lm);
     lm = -5.0f;
     CHECK_ST(opk_lmax(ctx, N, &lm), OPK_ERR_INVALID_ARG);
     CHECK(strstr(opk_ctx_last_error(ctx), "val[1]") != NULL, "%s",
@@ -730,6 +739,25 @@ static void test_coeffs(void)
     CHECK(same, "c touched on error");
 }
 
+/* SPEC 3.3: the symmetric normalized entry is -w / sqrt(d_i d_j) in double,
+ * rounded once. Weights where -w / (sqrt(d_i) sqrt(d_j)) rounds to the
+ * neighbouring float (found by search): d_0 = s_0 + w, d_1 = s_1 + w. */
+static void test_laplacian_rounding(void)
+{
+    const float w = 0x1.100ef8p+2f, s0 = 0x1.d20a4p+1f, s1 = 0x1.4ab7ep+1f;
+    static int64_t rp[] = {0, 2, 4};
+    static int32_t ci[] = {0, 1, 0, 1};
+    float v[] = {s0, w, w, s1};
+    opk_csr A = {2, 2, 4, rp, ci, v}, L;
+    CHECK_ST(opk_laplacian(A, OPK_LAPLACIAN_SYMMETRIC, &L), OPK_OK);
+    const double d0 = (double)s0 + w, d1 = (double)s1 + w;
+    const float want = (float)(-(double)w / sqrt(d0 * d1));
+    CHECK(L.nnz == 4 && L.val[1] == want && L.val[2] == want,
+          "L[0][1] %a, L[1][0] %a, want %a", L.val[1], L.val[2], want);
+    CHECK(want == -0x1.28598ep-1f, "the case itself: %a", want);
+    opk_csr_free(&L);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -741,6 +769,7 @@ int main(void)
     test_csr_check();
     test_grid();
     test_laplacian();
+    test_laplacian_rounding();
     test_lmax();
     test_coeffs();
     char cmd[600];

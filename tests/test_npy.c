@@ -53,6 +53,18 @@ int main(void)
     CHECK(npy_parse(buf, len, &a, err, sizeof err) == 0, "v2 1-D: %s", err);
     CHECK(a.rows == 1 && a.cols == 6 && a.ndim == 1, "1-D shape");
     npy_free(&a);
+    /* A version 1.0 header of 300 bytes: its length needs both bytes. */
+    {
+        char hl[301];
+        const char *d = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+        memset(hl, ' ', 299), hl[299] = '\n', hl[300] = 0;
+        memcpy(hl, d, strlen(d));
+        len = make(buf, 1, hl, data, 24);
+        CHECK(npy_parse(buf, len, &a, err, sizeof err) == 0, "300-byte header: %s",
+              err);
+        CHECK(a.rows == 2 && a.cols == 3 && a.data[5] == 6.0f, "300-byte header data");
+        npy_free(&a);
+    }
     len = make(buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4), }\n",
                data, 0);
     CHECK(npy_parse(buf, len, &a, err, sizeof err) == 0, "empty: %s", err);

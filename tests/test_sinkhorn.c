@@ -704,6 +704,12 @@ static void test_argument_errors(void)
         expect_error(ctx, e, OPK_ERR_INVALID_ARG, "b[7] is NaN", "b NaN");
         b2[7] = b[7] * 1.01f; /* sums differ by 0.13% */
         expect_error(ctx, e, OPK_ERR_INFEASIBLE, "masses differ", "mismatch");
+        /* SPEC 3.2's threshold is 1e-4 relative: 5e-4 fails, 5e-5 passes. */
+        b2[7] = b[7] + 0.003f; /* |sum a - sum b| = 0.003 = 5e-4 sum(a) */
+        expect_error(ctx, e, OPK_ERR_INFEASIBLE, "masses differ", "mismatch 5e-4");
+        b2[7] = b[7] + 0.0003f; /* 5e-5 sum(a): accepted */
+        CHECK_ST(opk_sinkhorn(ctx, e.S, e.beta, e.a, e.b, e.o, NULL, NULL, NULL,
+                              NULL), OPK_OK);
         e = ok, e.a = a2, e.b = NULL; /* defaults: b sums to N */
         a2[0] = 1.5f;
         expect_error(ctx, e, OPK_ERR_INFEASIBLE, "sum(b) = 6", "vs default b");
