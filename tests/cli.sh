@@ -25,6 +25,8 @@ expect 2 "no kernel named 'nope'" -- "$opk" verify --kernel nope
 expect 2 "unknown backend 'sse9'" -- "$opk" verify --backend sse9
 expect 2 "unknown option '--bogus'" -- "$opk" verify --bogus
 expect 1 "no case selected" -- "$opk" verify --case no-such-case
+# An error above its bound fails verify (the hook shrinks every bound to 0).
+expect 1 "ERROR ABOVE BOUND" -- env OPK_VERIFY_BOUND_SCALE=0 "$opk" verify --backend scalar --case 3x17
 # A golden file with a wrong hash: verify must fail and show both hashes.
 grep -v '^#' "$(dirname "$0")/golden/conformance.tsv" | head -1 |
     sed 's/Y=[0-9a-f]*/Y=0123456789abcdef/' > "$work/wrong.tsv"
@@ -64,6 +66,8 @@ if "$opk" info | grep -q '^opencl *usable'; then
     expect 0 "opencl   Y" -- "$opk" verify --backend all --case rows-1x1
     expect 1 "golden 0123456789abcdef" -- "$opk" verify --golden "$work/wrong.tsv" --backend opencl
     expect 0 "1 of them tolerance only" -- env OPK_CL_ASSUME_NO_DENORM=1 "$opk" verify --golden "$work/wrong.tsv" --backend opencl
+    # ...but an error above its bound fails there too: its one failure.
+    expect 1 "ERROR ABOVE BOUND" -- env OPK_CL_ASSUME_NO_DENORM=1 OPK_VERIFY_BOUND_SCALE=0 "$opk" verify --backend opencl --case 3x17
     expect 1 "device index 9 does not exist" -- "$opk" verify --backend opencl:0:9
     expect 0 "backend opencl" -- "$opk" run softmax --in X="$work/x.npy" --backend opencl:0:0
     expect 1 "platform index 7" -- "$opk" run softmax --in X="$work/x.npy" --backend opencl:7:0
