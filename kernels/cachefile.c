@@ -3,6 +3,7 @@
  * (openat), so what was checked is what is used. */
 #include "cachefile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -122,6 +124,30 @@ static int make_dirs(char *dir)
     return mkdir(dir, 0700) && errno != EEXIST ? -1 : 0;
 }
 
+/* Removes the temporary files (NAME.tmp.PID.SEQ) that writers killed
+ * between create and rename left in the folder, once an hour old: a live
+ * writer renames its file within seconds. */
+static void sweep_stale(int dfd)
+{
+    int fd = dup(dfd);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    const time_t old = time(NULL) - 3600;
+    struct dirent *e;
+    struct stat st;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp.") &&
+            !fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+            S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            st.st_mtime < old)
+            unlinkat(dfd, e->d_name, 0);
+    closedir(d);
+}
+
 static int write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
@@ -175,6 +201,7 @@ int opk_cache_write(const char *path, const void *a, size_t na, const void *b,
         close(dfd);
         return say(why, nwhy, "cannot write %s: %s", path, strerror(e));
     }
+    sweep_stale(dfd);
     close(dfd);
     return 0;
 }

@@ -7,7 +7,9 @@
  * file a regular file in it owned by that user. A FIFO or a device at the
  * path is refused without waiting on it. Writes go to a fresh temporary
  * file in the same folder, synced and renamed into place, so a reader never
- * sees a partial file. Each call names what it refused in `why`. */
+ * sees a partial file (temporary files an hour old, left by a writer that
+ * was killed, are removed then). Each call names what it refused in
+ * `why`. */
 #ifndef OPK_CACHEFILE_H
 #define OPK_CACHEFILE_H
 

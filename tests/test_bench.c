@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -174,6 +176,22 @@ static void test_cache_trust(const bench_machine *m, const char *path,
         EXPECT(bench_limits_load(path, m, 64, &got, why, sizeof why) == -1);
         CHECK(strstr(why, "regular file of the user's") != NULL, "%s", why);
     }
+    /* A killed writer's temporary file goes at the next save once an hour
+     * old; a recent one (a writer at work) stays. */
+    char stale[4400], fresh[4400];
+    EXPECT(snprintf(stale, sizeof stale, "%s.tmp.1.0", path) < (int)sizeof stale &&
+           snprintf(fresh, sizeof fresh, "%s.tmp.2.0", path) < (int)sizeof fresh);
+    FILE *f = fopen(stale, "w"), *g = fopen(fresh, "w");
+    EXPECT(f && g);
+    if (f)
+        fclose(f);
+    if (g)
+        fclose(g);
+    const struct timespec t[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    EXPECT(utimensat(AT_FDCWD, stale, t, 0) == 0);
+    EXPECT(bench_limits_save(path, m, &L, why, sizeof why) == 0);
+    EXPECT(access(stale, F_OK) != 0 && access(fresh, F_OK) == 0);
+    unlink(fresh);
 }
 
 static void test_cache_files(void)
