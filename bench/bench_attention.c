@@ -71,9 +71,10 @@ static int setup(const bench_shape *s, void **state, char *err, size_t len)
     if (!st)
         return snprintf(err, len, "out of memory"), -1;
     st->n = s->dims[0], st->m = s->dims[1], st->d = s->dims[2], st->dv = s->dims[3];
-    if (st->n != st->m) {
+    const char *rule = size_rule(s->dims);
+    if (rule) {
         free(st);
-        return snprintf(err, len, "attention bench needs n = m (H = V)"), -1;
+        return snprintf(err, len, "attention bench needs %s", rule), -1;
     }
     st->norm = !strcmp(s->variant, "sigmoid")    ? OPK_NORM_SIGMOID
                : !strcmp(s->variant, "sinkhorn") ? OPK_NORM_SINKHORN
