@@ -21,10 +21,12 @@ pkgs="gcc make cmake pkg-config libsleef-dev libxxhash-dev python3 python3-numpy
 # OpenCL tests run on machines without a GPU) and clinfo.
 pkgs="$pkgs ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo"
 # The AArch64 suite of `test` on x86-64 (tests/aarch64.sh): cross compiler,
-# QEMU user mode, and the arm64 libraries through Debian multiarch.
+# QEMU user mode, and the arm64 libraries through Debian multiarch. The cross
+# glibc's crt files and headers (libc6-dev-arm64-cross) are only a Recommends
+# of the cross gcc, which --no-install-recommends skips: named here.
 cross=""
 if [ "$job" = test ] && [ "$(uname -m)" = x86_64 ]; then
-    cross="gcc-aarch64-linux-gnu qemu-user libsleef-dev:arm64 libxxhash-dev:arm64 libgomp1:arm64"
+    cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libsleef-dev:arm64 libxxhash-dev:arm64 libgomp1:arm64"
     pkgs="$pkgs $cross"
 fi
 

@@ -1,9 +1,9 @@
 # Cross-compiling for AArch64 Linux on a Debian x86-64 host:
 #   cmake -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake
-# Needs gcc-aarch64-linux-gnu, libsleef-dev:arm64 and libxxhash-dev:arm64
-# (multiarch: dpkg --add-architecture arm64), libgomp1:arm64, and qemu-user for
-# the tests, which ctest runs through CMAKE_CROSSCOMPILING_EMULATOR
-# (tests/aarch64.sh).
+# Needs gcc-aarch64-linux-gnu and libc6-dev-arm64-cross, libsleef-dev:arm64 and
+# libxxhash-dev:arm64 (multiarch: dpkg --add-architecture arm64),
+# libgomp1:arm64, and qemu-user for the tests, which ctest runs through
+# CMAKE_CROSSCOMPILING_EMULATOR (tests/aarch64.sh).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
